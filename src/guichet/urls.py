@@ -1,0 +1,14 @@
+"""URLs of a collectivité's host (`<slug>.localhost:8000`)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("compte/foyer/", include("guichet.households.urls")),
+    path("compte/identite/", include("guichet.oidc.urls")),
+    path("compte/", include("guichet.accounts.urls")),
+    path("agents/", include("guichet.agents.urls")),
+    path("", include("guichet.organisations.urls")),
+]
+
+handler404 = "guichet.organisations.views.not_found"
