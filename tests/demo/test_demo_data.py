@@ -1,0 +1,62 @@
+"""The demo installation: an intercommunal body with three member communes, loaded idempotently."""
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from guichet.accounts.models import User
+from guichet.agents.models import Membership, Service
+from guichet.demo.data import DEMO_PASSWORD, current_code
+from guichet.households.models import HouseholdMember
+from guichet.organisations.models import Organisation
+
+
+def counts():
+    return [model.objects.count() for model in (Organisation, Service, User, Membership, HouseholdMember, TOTPDevice)]
+
+
+@pytest.mark.django_db
+def test_demo_is_idempotent_and_complete():
+    call_command("load_demo")
+    first = counts()
+    call_command("load_demo")
+    assert counts() == first
+
+    epci = Organisation.objects.get(slug="val-fleuri")
+    assert epci.kind == Organisation.Kind.INTERCOMMUNAL
+    members = list(epci.member_communes.order_by("slug").values_list("slug", flat=True))
+    assert members == ["bourg-la-riviere", "montclair", "saint-aubin"]
+    for organisation in Organisation.objects.all():
+        organisation.full_clean()  # colours contrast, INSEE codes
+        assert Service.objects.of(organisation).count() >= 4
+        agents = User.objects.filter(organisation=organisation, kind=User.Kind.AGENT)
+        roles = set(Membership.objects.of(organisation).values_list("role", flat=True))
+        assert roles == {"agent", "manager", "elected"}
+        assert agents.filter(is_org_admin=True).exists()
+        citizens = User.objects.filter(organisation=organisation, kind=User.Kind.CITIZEN)
+        assert citizens.count() == 3
+        assert HouseholdMember.objects.of(organisation).filter(relationship="child").count() == 2
+
+
+@pytest.mark.django_db
+def test_demo_agent_signs_in_with_password_and_current_totp_code():
+    call_command("load_demo")
+    organisation = Organisation.objects.get(slug="montclair")
+    request = RequestFactory().post("/agents/connexion/")
+    request.organisation = organisation
+    agent = authenticate(request, email="admin@montclair.localhost", password=DEMO_PASSWORD, kind="agent")
+    assert agent is not None and agent.is_org_admin
+    device = agent.totpdevice_set.get()
+    assert device.verify_token(current_code(device.key))
+
+
+@pytest.mark.django_db
+def test_demo_logins_are_printed(capsys):
+    call_command("load_demo")
+    call_command("demo_logins", port="8000")
+    out = capsys.readouterr().out
+    assert DEMO_PASSWORD in out
+    assert "http://saint-aubin.localhost:8000/" in out
+    assert "admin@saint-aubin.localhost" in out and "TOTP" in out
