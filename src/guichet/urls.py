@@ -7,6 +7,7 @@ urlpatterns = [
     path("compte/foyer/", include("guichet.households.urls")),
     path("compte/identite/", include("guichet.oidc.urls")),
     path("compte/", include("guichet.accounts.urls")),
+    path("agents/admin/identite/", include("guichet.oidc.admin_urls")),
     path("agents/", include("guichet.agents.urls")),
     path("", include("guichet.organisations.urls")),
 ]

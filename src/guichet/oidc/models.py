@@ -1,10 +1,13 @@
 """External identity providers (OpenID Connect, as FranceConnect speaks it) and the identities linked to accounts."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from guichet.organisations.models import OrganisationOwned
+
+from .validators import validate_issuer
 
 
 class IdentityProvider(OrganisationOwned):
@@ -36,6 +39,18 @@ class IdentityProvider(OrganisationOwned):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        if self.issuer:
+            try:
+                validate_issuer(self.issuer)
+            except ValidationError as error:
+                raise ValidationError({"issuer": error.messages}) from error
+
+    @property
+    def discovery_url(self):
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
 class ExternalIdentity(OrganisationOwned):
