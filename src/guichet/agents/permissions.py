@@ -29,9 +29,20 @@ def services_of(user, roles=None):
 
 
 def manages(user, service):
-    return is_org_admin(user) or Membership.objects.filter(
-        user=user, service=service, role=Membership.Role.MANAGER
-    ).exists()
+    return is_org_admin(user) or (
+        is_verified_agent(user)
+        and Membership.objects.filter(user=user, service=service, role=Membership.Role.MANAGER).exists()
+    )
+
+
+def is_service_manager(user, service=None):
+    """A verified agent who manages `service` (or, without a service, at least one service)."""
+    if not is_verified_agent(user):
+        return False
+    memberships = Membership.objects.filter(user=user, role=Membership.Role.MANAGER, service__is_active=True)
+    if service is not None:
+        memberships = memberships.filter(service=service)
+    return memberships.exists()
 
 
 def _guard(test):
@@ -39,6 +50,8 @@ def _guard(test):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             user = request.user
+            if user.is_authenticated and not user.is_agent:
+                raise PermissionDenied  # citizens have no business in the back office
             if not is_verified_agent(user):
                 return redirect_to_login(request.get_full_path(), reverse("agents:login"))
             if not test(user):
