@@ -85,7 +85,8 @@ class ServiceForm(forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        if self._others().filter(name__iexact=name).exists():
+        # Compared in Python: SQLite only folds the case of ASCII letters ("état civil" / "État civil").
+        if any(other.casefold() == name.casefold() for other in self._others().values_list("name", flat=True)):
             raise ValidationError(_("Un service porte déjà ce nom dans la collectivité."), code="duplicate_name")
         return name
 
@@ -157,7 +158,7 @@ class AgentForm(forms.ModelForm):
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
-        taken = User.objects.filter(organisation=self.organisation, email__iexact=email).exclude(pk=self.instance.pk)
+        taken = User.objects.filter(organisation=self.organisation, email=email).exclude(pk=self.instance.pk)
         if taken.exists():
             raise ValidationError(
                 _("Un compte existe déjà avec cette adresse électronique dans la collectivité."), code="duplicate_email"
