@@ -15,6 +15,12 @@ class IdentityProviderForm(forms.ModelForm):
     The client secret is write-only: never displayed back; left blank on edit, the current secret is kept.
     """
 
+    issuer = forms.URLField(
+        label=_("Émetteur (issuer)"), max_length=200, assume_scheme="https",
+        help_text=_(
+            "Adresse https de l'émetteur ; la configuration est lue à <issuer>/.well-known/openid-configuration."
+        ),
+    )
     client_secret = forms.CharField(
         label=_("Secret client"), required=False, strip=True, max_length=255,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),

@@ -86,7 +86,7 @@ def callback(request):
                 "link attempt finished in another session", status=403,
             ), provider)
         try:
-            _, filled = services.link_identity(user, provider, authentication.claims)
+            _identity, filled = services.link_identity(user, provider, authentication.claims)
         except OidcError as error:
             return _failure(request, error, provider)
         messages.success(request, _("Votre compte est maintenant lié à « %(name)s ».") % {"name": provider.name})
