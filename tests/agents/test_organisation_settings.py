@@ -122,8 +122,14 @@ def test_logo_over_one_megabyte_is_refused(admin_client_org, organisation):
     assert not reload(organisation).logo
 
 
-def test_logo_can_be_removed(admin_client_org, organisation):
+def test_logo_can_be_replaced_then_removed(admin_client_org, organisation):
     admin_client_org.post(URL, {**settings_data(organisation), "logo": image_file()})
-    assert reload(organisation).logo
+    first = reload(organisation).logo
+    assert first and first.storage.exists(first.name)
+    admin_client_org.post(URL, {**settings_data(organisation), "logo": image_file(colour=(0, 0, 120))})
+    second = reload(organisation).logo
+    assert second.name != first.name
+    assert second.storage.exists(second.name) and not first.storage.exists(first.name)
     admin_client_org.post(URL, {**settings_data(organisation), "logo-clear": "on"})
     assert not reload(organisation).logo
+    assert not second.storage.exists(second.name)

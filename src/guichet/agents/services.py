@@ -336,3 +336,9 @@ def normalised_logo(uploaded, slug):
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise LogoError(_("Ce fichier n'est pas une image lisible : choisissez un logo au format PNG, JPEG ou GIF."))
     return ContentFile(output.getvalue(), name=f"logo-{slug}.png")
+
+
+def discard_replaced_logo(organisation, old_name):
+    """Delete the previous logo's file once a new one (or none) is saved."""
+    if old_name and organisation.logo.name != old_name:
+        organisation.logo.storage.delete(old_name)
