@@ -4,7 +4,6 @@ from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.phonenumber import PhoneNumber
 
 from . import services
 from .models import User
@@ -55,8 +54,9 @@ class ContactDetailsMixin:
         value = self.cleaned_data.get("phone", "").strip()
         if not value:
             return ""
-        validate_french_phone(value)
-        return PhoneNumber.from_string(value, region="FR")
+        number = services.parse_french_phone(value)
+        validate_french_phone(number or value)
+        return number
 
     def clean_email(self):
         return services.normalise_email(self.cleaned_data.get("email"))

@@ -28,6 +28,11 @@ from .tokens import email_confirmation_token
 BACKEND = "guichet.accounts.backends.OrganisationBackend"
 
 
+def form_data(request):
+    """The submitted data for a bound form on POST (even when empty), None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def citizen_required(view):
     """Citizens' pages: anonymous visitors are sent to the sign-in page, agents are refused (403)."""
 
@@ -61,7 +66,7 @@ def login(request):
     next_url = _safe_next(request)
     if request.user.is_authenticated and request.user.is_citizen and request.method != "POST":
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-    form = LoginForm(request, request.POST or None)
+    form = LoginForm(request, form_data(request))
     if request.method == "POST" and form.is_valid():
         auth_login(request, form.user)
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
@@ -90,7 +95,7 @@ def signup(request):
         return render(request, "accounts/signup_closed.html", status=403)
     if request.user.is_authenticated and request.user.is_citizen:
         return redirect("accounts:profile")
-    form = SignupForm(request.POST or None, organisation=organisation)
+    form = SignupForm(form_data(request), organisation=organisation)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.register_citizen(
@@ -131,7 +136,7 @@ def confirm(request, uidb64, token):
 
 def confirm_resend(request):
     """Sends a new confirmation link; the answer is the same whether the address has an account or not."""
-    form = EmailForm(request.POST or None)
+    form = EmailForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         user = services.citizen_for_confirmation(request.organisation, form.cleaned_data["email"])
         if user is not None:
@@ -229,7 +234,7 @@ def profile_edit(request):
     request. A typing error in the new address thus never locks the citizen out.
     """
     user = request.user
-    form = ProfileForm(request.POST or None, instance=user)
+    form = ProfileForm(form_data(request), instance=user)
     if request.method == "POST" and form.is_valid():
         new_email = form.new_email
         form.save()
@@ -248,7 +253,7 @@ def profile_edit(request):
 @sensitive_post_parameters("password")
 def delete(request):
     user = request.user
-    form = DeleteAccountForm(user, request.POST or None)
+    form = DeleteAccountForm(user, form_data(request))
     if request.method == "POST" and form.is_valid():
         services.erase_citizen(user)
         auth_logout(request)

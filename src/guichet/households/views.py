@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from guichet.accounts.views import citizen_required
+from guichet.accounts.views import citizen_required, form_data
 
 from .forms import HouseholdMemberForm
 from .services import add_member, members_of
@@ -17,7 +17,7 @@ def member_list(request):
 
 @citizen_required
 def member_add(request):
-    form = HouseholdMemberForm(request.POST or None)
+    form = HouseholdMemberForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         member = add_member(request.user, **form.cleaned_data)
         messages.success(request, _("%(name)s a été ajouté à votre foyer.") % {"name": member})
@@ -28,7 +28,7 @@ def member_add(request):
 @citizen_required
 def member_edit(request, pk):
     member = get_object_or_404(members_of(request.user), pk=pk)
-    form = HouseholdMemberForm(request.POST or None, instance=member)
+    form = HouseholdMemberForm(form_data(request), instance=member)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Les informations de %(name)s ont été enregistrées.") % {"name": member})
