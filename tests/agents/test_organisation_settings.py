@@ -133,3 +133,12 @@ def test_logo_can_be_replaced_then_removed(admin_client_org, organisation):
     admin_client_org.post(URL, {**settings_data(organisation), "logo-clear": "on"})
     assert not reload(organisation).logo
     assert not second.storage.exists(second.name)
+
+
+def test_image_unfolding_into_too_many_pixels_is_refused(admin_client_org, organisation):
+    buffer = io.BytesIO()
+    Image.new("1", (6000, 6000)).save(buffer, format="PNG")  # a few kilobytes, 36 million pixels
+    bomb = SimpleUploadedFile("logo.png", buffer.getvalue(), content_type="image/png")
+    response = admin_client_org.post(URL, {**settings_data(organisation), "logo": bomb})
+    assert "Cette image est trop grande" in response.content.decode()
+    assert not reload(organisation).logo

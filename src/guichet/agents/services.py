@@ -38,6 +38,7 @@ PENDING_LOGIN_LIFETIME = 5 * 60  # seconds between the password and the code
 MAX_CODE_FAILURES = 5
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_SIDE = 1024
+LOGO_MAX_PIXELS = 25_000_000  # a tiny compressed file may unfold into gigabytes: refuse before decoding
 
 
 # --- Two-step sign-in -------------------------------------------------------------------------------------
@@ -326,6 +327,8 @@ def normalised_logo(uploaded, slug):
     data = uploaded.read()
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > LOGO_MAX_PIXELS:
+                raise LogoError(_("Cette image est trop grande : choisissez un logo de moins de 5 000 × 5 000 pixels."))
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -333,6 +336,8 @@ def normalised_logo(uploaded, slug):
             image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
             output = io.BytesIO()
             image.save(output, format="PNG", optimize=True)
+    except LogoError:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise LogoError(_("Ce fichier n'est pas une image lisible : choisissez un logo au format PNG, JPEG ou GIF."))
     return ContentFile(output.getvalue(), name=f"logo-{slug}.png")
