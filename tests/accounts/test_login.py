@@ -2,6 +2,8 @@
 
 from django.contrib.auth import SESSION_KEY
 
+from guichet.oidc.models import IdentityProvider
+
 from tests.accounts.conftest import make_unconfirmed
 from tests.conftest import PASSWORD, client_for, make_citizen
 
@@ -106,3 +108,15 @@ def test_sixth_attempt_is_locked_out_even_with_the_right_password(citizen, organ
     other = client_for(other_organisation)
     response = other.post(LOGIN, {"email": citizen.email, "password": PASSWORD})
     assert response.status_code == 302 and other.session[SESSION_KEY] == str(twin.pk)
+
+
+def test_enabled_identity_providers_are_offered(organisation, other_organisation, visitor):
+    common = {"issuer": "https://fc.example", "client_id": "abc"}
+    IdentityProvider.objects.create(organisation=organisation, name="FranceConnect", slug="franceconnect", **common)
+    IdentityProvider.objects.create(organisation=organisation, name="Éteint", slug="eteint", enabled=False, **common)
+    IdentityProvider.objects.create(organisation=other_organisation, name="Voisin", slug="voisin", **common)
+    for url in (LOGIN, "/compte/inscription/"):
+        content = visitor.get(url).content.decode()
+        assert 'href="/compte/identite/franceconnect/"' in content
+        assert "Se connecter avec FranceConnect" in content
+        assert "Éteint" not in content and "Voisin" not in content

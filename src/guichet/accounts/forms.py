@@ -84,7 +84,10 @@ class SignupForm(ContactDetailsMixin, forms.ModelForm):
     password1 = forms.CharField(
         label=_("Mot de passe"), strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html,
+        help_text=_(
+            "Au moins 10 caractères, pas uniquement des chiffres, ni trop courant, "
+            "ni trop proche de votre nom ou de votre adresse électronique."
+        ),
     )
     password2 = forms.CharField(
         label=_("Confirmation du mot de passe"), strip=False,
@@ -107,7 +110,6 @@ class SignupForm(ContactDetailsMixin, forms.ModelForm):
         self.instance.kind = User.Kind.CITIZEN
         self._init_contact_fields()
         self.order_fields(self.Meta.fields)
-        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
         self.fields["consent"].help_text = _(
             "%(name)s traite vos données pour gérer votre compte et vos démarches ; vous pouvez les consulter, "
             "les corriger et supprimer votre compte à tout moment depuis « Mon compte »."
@@ -186,7 +188,7 @@ class ProfileForm(ContactDetailsMixin, forms.ModelForm):
 
 class LoginForm(forms.Form):
     email = forms.EmailField(
-        label=_("Adresse électronique"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        label=_("Adresse électronique"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = forms.CharField(
         label=_("Mot de passe"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
