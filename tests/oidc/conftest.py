@@ -11,7 +11,7 @@ It sits behind a thin WSGI layer that
 - records the authorization and token requests, so tests can look at what we sent;
 - can rewrite the ID token the token endpoint returns (`tamper`), re-signed with the provider's own key or
   another one, to test our verification of real signatures end to end, and the discovery document
-  (`discovery_changes`).
+  (`discovery_changes`) or the userinfo answer (`userinfo_changes`, `userinfo_as_jwt`).
 """
 
 import base64
@@ -21,6 +21,7 @@ import json
 import os
 import threading
 import uuid
+import warnings
 from urllib.parse import parse_qs, urlsplit
 
 import flask
@@ -34,9 +35,20 @@ from joserfc.jwk import RSAKey
 
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # the test provider speaks plain http on 127.0.0.1
 
-import oidc_provider_mock  # noqa: E402
+with warnings.catch_warnings():  # the provider imports authlib modules that authlib itself deprecates
+    import authlib.deprecate  # noqa: E402, F401  (installs its own "always" filter first)
+
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import oidc_provider_mock  # noqa: E402
 
 from guichet.oidc.models import IdentityProvider  # noqa: E402
+
+
+# The test provider (and the authlib version it relies on) warns about its own use of deprecated authlib APIs.
+PROVIDER_WARNINGS = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:oidc_provider_mock"),
+]
 
 
 def s256(verifier):
@@ -62,6 +74,8 @@ class ProviderHarness:
         self.token_requests = []
         self.tamper = None  # function(id_token: str) -> str
         self.discovery_changes = {}  # keys overriding the discovery document's
+        self.userinfo_changes = {}  # claims overriding the userinfo answer's
+        self.userinfo_as_jwt = False  # answer userinfo as a JWT signed with the provider's key (FranceConnect)
 
     def start(self):
         self._thread.start()
@@ -127,6 +141,17 @@ class ProviderHarness:
         if path == "/.well-known/openid-configuration" and self.discovery_changes:
             status, headers, body = self._call(environ)
             body = json.dumps({**json.loads(body), **self.discovery_changes}).encode()
+            return self._respond(start_response, status, headers, body)
+        if path == "/userinfo" and (self.userinfo_changes or self.userinfo_as_jwt):
+            status, headers, body = self._call(environ)
+            if status.startswith("200"):
+                info = {**json.loads(body), **self.userinfo_changes}
+                if self.userinfo_as_jwt:
+                    body = jwt.encode({"alg": "RS256"}, info, self.signing_key).encode()
+                    headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+                    headers.append(("Content-Type", "application/jwt"))
+                else:
+                    body = json.dumps(info).encode()
             return self._respond(start_response, status, headers, body)
         return self.app(environ, start_response)
 

@@ -14,9 +14,9 @@ from guichet.oidc.models import ExternalIdentity
 from guichet.oidc.services import SESSION_KEY, OidcError
 from tests.conftest import client_for
 
-from .conftest import CLAIMS, ProviderHarness, begin, logged_in_user_id, make_provider, new_sub, sign_in
+from .conftest import PROVIDER_WARNINGS, CLAIMS, ProviderHarness, begin, logged_in_user_id, make_provider, new_sub, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, *PROVIDER_WARNINGS]
 
 UNKNOWN_ATTEMPT = "ne correspond à aucune connexion en cours"
 UNVERIFIED = "n&#x27;a pas pu être vérifiée"
@@ -193,6 +193,22 @@ def test_tampered_id_token_is_refused(anonymous_client, provider, oidc, tamperin
     }[tampering]
     response = sign_in(anonymous_client, oidc, new_sub())
     assert_nothing_happened(anonymous_client, response, 400, UNVERIFIED)
+
+
+def test_userinfo_about_someone_else_is_refused(anonymous_client, provider, oidc):
+    oidc.userinfo_changes = {"sub": "quelqu-un-d-autre"}
+    response = sign_in(anonymous_client, oidc, new_sub())
+    assert_nothing_happened(anonymous_client, response, 502, UNVERIFIED)
+
+
+def test_userinfo_jwt_signed_by_another_key_is_refused(anonymous_client, provider, oidc):
+    oidc.userinfo_as_jwt = True
+    oidc.signing_key, real_key = RSAKey.generate_key(2048), oidc.signing_key
+    try:
+        response = sign_in(anonymous_client, oidc, new_sub())
+    finally:
+        oidc.signing_key = real_key
+    assert_nothing_happened(anonymous_client, response, 502, UNVERIFIED)
 
 
 def test_untampered_resigned_token_is_accepted(anonymous_client, provider, oidc):

@@ -12,9 +12,9 @@ from guichet.oidc.models import ExternalIdentity
 from guichet.oidc.services import SESSION_KEY, code_challenge
 from tests.conftest import client_for, make_citizen
 
-from .conftest import CLAIMS, begin, logged_in_user_id, make_provider, new_sub, s256, sign_in
+from .conftest import PROVIDER_WARNINGS, CLAIMS, begin, logged_in_user_id, make_provider, new_sub, s256, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, *PROVIDER_WARNINGS]
 
 
 def test_authorization_request_carries_state_nonce_and_pkce(anonymous_client, provider, oidc):
@@ -317,3 +317,18 @@ def test_wrong_client_secret_is_refused_by_the_provider(anonymous_client, organi
     assert response.status_code == 502
     assert "n&#x27;a pas pu être vérifiée" in response.content.decode()
     assert not User.objects.exists()
+
+
+def test_userinfo_claims_are_used(anonymous_client, provider, oidc):
+    """Claims from the userinfo endpoint complete (and take precedence over) the ID token's."""
+    oidc.userinfo_changes = {"family_name": "Dupont-Lajoie"}
+    sign_in(anonymous_client, oidc, new_sub())
+    assert User.objects.get(email=CLAIMS["email"]).last_name == "Dupont-Lajoie"
+
+
+def test_userinfo_as_a_signed_jwt(anonymous_client, provider, oidc):
+    """FranceConnect answers userinfo with a JWT signed by its keys: verified, then read."""
+    oidc.userinfo_as_jwt = True
+    oidc.userinfo_changes = {"given_name": "Jeanne"}
+    sign_in(anonymous_client, oidc, new_sub())
+    assert User.objects.get(email=CLAIMS["email"]).first_name == "Jeanne"

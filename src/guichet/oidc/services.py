@@ -417,14 +417,18 @@ def complete_authentication(request, params):
             message = _("Le fournisseur d'identité « %(name)s » a refusé la connexion.") % {"name": provider.name}
         raise OidcError(message, f"provider error {params.get('error')!r}: {params.get('error_description', '')!r}")
     code = params.get("code")
-    if not code:
-        raise OidcError(_invalid_answer(provider), "callback without code")
-    config = discover(provider)
-    tokens = exchange_code(provider, config, code, attempt["code_verifier"], attempt["redirect_uri"])
-    claims = verify_id_token(provider, config, tokens["id_token"], attempt["nonce"])
-    if config.get("userinfo_endpoint") and isinstance(tokens.get("access_token"), str):
-        userinfo = fetch_userinfo(provider, config, tokens["access_token"], claims["sub"])
-        claims = {**userinfo, **{k: v for k, v in claims.items() if k not in userinfo or k in _TOKEN_ONLY_CLAIMS}}
+    try:
+        if not code:
+            raise OidcError(_invalid_answer(provider), "callback without code")
+        config = discover(provider)
+        tokens = exchange_code(provider, config, code, attempt["code_verifier"], attempt["redirect_uri"])
+        claims = verify_id_token(provider, config, tokens["id_token"], attempt["nonce"])
+        if config.get("userinfo_endpoint") and isinstance(tokens.get("access_token"), str):
+            userinfo = fetch_userinfo(provider, config, tokens["access_token"], claims["sub"])
+            claims = {**userinfo, **{k: v for k, v in claims.items() if k not in userinfo or k in _TOKEN_ONLY_CLAIMS}}
+    except OidcError as error:
+        error.detail = f"[provider {provider.slug}] {error.detail}"
+        raise
     return Authentication(
         provider=provider, claims=claims, next_url=attempt.get("next") or "", link_user_id=attempt.get("link_user"),
     )
