@@ -3,7 +3,11 @@
 import dataclasses
 import datetime
 
-from guichet.households.services import CitizenData, MemberData, age_on, citizen_data
+import pytest
+from django.core.exceptions import ValidationError
+
+from guichet.households.models import HouseholdMember
+from guichet.households.services import CitizenData, MemberData, add_member, age_on, citizen_data
 from tests.conftest import make_citizen
 from tests.households.conftest import make_member
 
@@ -59,3 +63,12 @@ def test_citizen_data_of_a_new_account(citizen):
     data = citizen_data(citizen)
     assert data.members == () and data.children == () and data.spouse is None
     assert data.phone == "" and data.postal_address == "" and data.age is None
+
+
+def test_add_member_validates(citizen):
+    with pytest.raises(ValidationError) as error:
+        add_member(citizen, relationship="child", first_name="Jules", last_name="Martin")
+    assert error.value.message_dict == {"birth_date": ["Indiquez la date de naissance de l'enfant."]}
+    assert not HouseholdMember.objects.exists()
+    member = add_member(citizen, relationship="adult", first_name="Rose", last_name="Martin")
+    assert member.organisation == citizen.organisation and member.citizen == citizen

@@ -7,6 +7,8 @@ from .models import HouseholdMember
 
 
 class HouseholdMemberForm(forms.ModelForm):
+    """A member of the citizen's household; the model requires a birth date for a child."""
+
     class Meta:
         model = HouseholdMember
         fields = ["relationship", "civility", "first_name", "last_name", "birth_date"]
@@ -24,13 +26,3 @@ class HouseholdMemberForm(forms.ModelForm):
         self.order_fields(self.Meta.fields)
         self.fields["relationship"].choices = HouseholdMember.Relationship.choices
         self.fields["birth_date"].help_text = _("Obligatoire pour un enfant.")
-
-    def clean(self):
-        cleaned = super().clean()
-        if (
-            cleaned.get("relationship") == HouseholdMember.Relationship.CHILD
-            and not cleaned.get("birth_date")
-            and "birth_date" not in self.errors
-        ):
-            self.add_error("birth_date", _("Indiquez la date de naissance de l'enfant."))
-        return cleaned

@@ -1,6 +1,7 @@
 """The people who live with a citizen (foyer): told once, reused by every procedure."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,3 +36,8 @@ class HouseholdMember(OrganisationOwned):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+    def clean(self):
+        super().clean()
+        if self.relationship == self.Relationship.CHILD and self.birth_date is None:
+            raise ValidationError({"birth_date": _("Indiquez la date de naissance de l'enfant.")}, code="required")

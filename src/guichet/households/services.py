@@ -24,7 +24,11 @@ def age_on(birth_date, today=None):
 
 
 def add_member(citizen, **fields):
-    return HouseholdMember.objects.create(organisation=citizen.organisation, citizen=citizen, **fields)
+    """Add a person to the citizen's household (validated: names, no future birth date, a child's birth date)."""
+    member = HouseholdMember(organisation=citizen.organisation, citizen=citizen, **fields)
+    member.full_clean()
+    member.save()
+    return member
 
 
 @dataclass(frozen=True)
