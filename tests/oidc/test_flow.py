@@ -204,6 +204,7 @@ def test_unknown_identity_with_the_email_of_an_existing_account_is_not_linked(
     page = response.content.decode()
     assert "Un compte existe déjà avec l&#x27;adresse camille.martin@example.org" in page
     assert "connectez-vous avec votre mot de passe" in page
+    assert f'href="{reverse("accounts:login")}?next={reverse("oidc:identities")}"' in page
     assert logged_in_user_id(anonymous_client) is None
     assert not ExternalIdentity.objects.exists()
     assert User.objects.count() == 1
