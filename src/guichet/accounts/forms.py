@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import User
-from .validators import validate_french_phone
+from .validators import parse_french_phone, validate_french_phone
 
 CIVILITY_CHOICES = [("", _("Non précisée")), *User.Civility.choices]
 
@@ -54,9 +54,8 @@ class ContactDetailsMixin:
         value = self.cleaned_data.get("phone", "").strip()
         if not value:
             return ""
-        number = services.parse_french_phone(value)
-        validate_french_phone(number or value)
-        return number
+        validate_french_phone(value)
+        return parse_french_phone(value)
 
     def clean_email(self):
         return services.normalise_email(self.cleaned_data.get("email"))

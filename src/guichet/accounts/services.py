@@ -40,29 +40,6 @@ def channel_problem(channel, phone=None, address_line="", postcode="", city=""):
     return None
 
 
-def parse_french_phone(value):
-    """A PhoneNumber for a number typed the French way, or None when it is not a valid French number.
-
-    National numbers ("06 12 34 56 78") are read as metropolitan first, then as overseas ones
-    ("0692 12 34 56" is La Réunion), since they share the leading 0.
-    """
-    from phonenumber_field.phonenumber import PhoneNumber
-
-    from .validators import FRENCH_REGIONS
-
-    regions = ["FR", *sorted(FRENCH_REGIONS - {"FR"})]
-    for region in regions:
-        try:
-            number = PhoneNumber.from_string(str(value), region=region)
-        except phonenumbers.NumberParseException:
-            return None
-        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in FRENCH_REGIONS:
-            return number
-        if str(value).strip().startswith("+"):
-            return None  # an international number does not depend on the region tried
-    return None
-
-
 def format_phone(phone):
     """A phone number in French national format ("06 12 34 56 78"), or "" when there is none."""
     if not phone:

@@ -13,18 +13,35 @@ FRENCH_REGIONS = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "P
 POSTCODE = re.compile(r"^(\d{5})$")
 
 
-def validate_french_phone(value):
-    number = value if isinstance(value, phonenumbers.PhoneNumber) else None
-    if number is None:
+def _is_french(number):
+    return phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in FRENCH_REGIONS
+
+
+def parse_french_phone(value):
+    """A PhoneNumber for a number typed the French way, or None when it is not a valid French number.
+
+    National numbers ("06 12 34 56 78") are read as metropolitan first, then as overseas ones
+    ("0692 12 34 56" is La Réunion), since they share the leading 0.
+    """
+    from phonenumber_field.phonenumber import PhoneNumber
+
+    if isinstance(value, phonenumbers.PhoneNumber):
+        return value if _is_french(value) else None
+    text = str(value or "").strip()
+    for region in ["FR", *sorted(FRENCH_REGIONS - {"FR"})]:
         try:
-            number = phonenumbers.parse(str(value), "FR")
+            number = PhoneNumber.from_string(text, region=region)
         except phonenumbers.NumberParseException:
-            number = None
-    if (
-        number is None
-        or not phonenumbers.is_valid_number(number)
-        or phonenumbers.region_code_for_number(number) not in FRENCH_REGIONS
-    ):
+            return None
+        if _is_french(number):
+            return number
+        if text.startswith("+"):
+            return None  # an international number does not depend on the region tried
+    return None
+
+
+def validate_french_phone(value):
+    if parse_french_phone(value) is None:
         raise ValidationError(
             _("Indiquez un numéro de téléphone français valide, par exemple 06 12 34 56 78."), code="invalid_phone"
         )
