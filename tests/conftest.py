@@ -61,9 +61,8 @@ def client_for(organisation, user=None):
 def make_citizen(organisation, email="camille.martin@example.org", **fields):
     fields.setdefault("first_name", "Camille")
     fields.setdefault("last_name", "Martin")
-    return User.objects.create_user(
-        email, PASSWORD, organisation=organisation, kind=User.Kind.CITIZEN, email_confirmed=True, **fields
-    )
+    fields.setdefault("email_confirmed", True)
+    return User.objects.create_user(email, PASSWORD, organisation=organisation, kind=User.Kind.CITIZEN, **fields)
 
 
 def make_agent(organisation, email="agent@example.org", services=(), role=Membership.Role.AGENT, **fields):

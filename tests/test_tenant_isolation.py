@@ -1,0 +1,159 @@
+"""Tenant isolation, tried the way an attacker would: on Saint-Aubin's host, with Saint-Aubin's most powerful
+accounts, every URL that takes an identifier is called with the identifiers of Montclair's objects.
+
+Every such URL of the application must appear in GUESSES below: a new view that takes an identifier and is
+not listed here makes `test_every_url_with_an_identifier_is_tried` fail.
+"""
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from guichet.accounts.models import User
+from guichet.accounts.tokens import email_confirmation_token, make_email_change_token
+from guichet.households.models import HouseholdMember
+from guichet.oidc.models import ExternalIdentity, IdentityProvider
+from tests.conftest import PASSWORD, client_for, make_agent, make_citizen, make_service
+
+
+def parameterised_url_names():
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or namespace
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern) and pattern.pattern.converters:
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    return set(walk(get_resolver("guichet.urls").url_patterns))
+
+
+@pytest.fixture
+def other(other_organisation):
+    """Montclair's objects, which Saint-Aubin's users try to reach."""
+    citizen = make_citizen(other_organisation, email="victime@example.org")
+    unconfirmed = make_citizen(other_organisation, email="nouveau@example.org", email_confirmed=False)
+    service = make_service(other_organisation, name="Urbanisme", slug="urbanisme")
+    agent = make_agent(other_organisation, email="agent.montclair@example.org", services=[service])
+    provider = IdentityProvider.objects.create(
+        organisation=other_organisation, name="FranceConnect", slug="franceconnect",
+        issuer="https://fc.example.org", client_id="montclair",
+    )
+    return {
+        "citizen": citizen,
+        "unconfirmed": unconfirmed,
+        "member": HouseholdMember.objects.create(
+            organisation=other_organisation, citizen=citizen, relationship="child",
+            first_name="Enzo", last_name="Victime", birth_date="2016-01-01",
+        ),
+        "service": service,
+        "agent": agent,
+        "provider": provider,
+        "identity": ExternalIdentity.objects.create(
+            organisation=other_organisation, user=citizen, provider=provider, subject="sub-montclair"
+        ),
+    }
+
+
+def uid(user):
+    return urlsafe_base64_encode(force_bytes(user.pk))
+
+
+# url name -> (who tries, how the identifiers are made from Montclair's objects)
+GUESSES = {
+    "households:edit": ("citizen", lambda o: {"pk": o["member"].pk}),
+    "households:delete": ("citizen", lambda o: {"pk": o["member"].pk}),
+    "oidc:unlink": ("citizen", lambda o: {"pk": o["identity"].pk}),
+    "oidc:start": ("anonymous", lambda o: {"slug": o["provider"].slug}),
+    "oidc_admin:edit": ("admin", lambda o: {"pk": o["provider"].pk}),
+    "oidc_admin:delete": ("admin", lambda o: {"pk": o["provider"].pk}),
+    "agents:service_edit": ("admin", lambda o: {"pk": o["service"].pk}),
+    "agents:service_toggle": ("admin", lambda o: {"pk": o["service"].pk}),
+    "agents:agent_edit": ("admin", lambda o: {"pk": o["agent"].pk}),
+    "agents:agent_toggle": ("admin", lambda o: {"pk": o["agent"].pk}),
+    "agents:agent_reset_totp": ("admin", lambda o: {"pk": o["agent"].pk}),
+    "agents:agent_invite": ("admin", lambda o: {"pk": o["agent"].pk}),
+    # One-time links of Montclair's accounts, with valid tokens, opened on Saint-Aubin's host.
+    "accounts:confirm": (
+        "anonymous",
+        lambda o: {"uidb64": uid(o["unconfirmed"]), "token": email_confirmation_token.make_token(o["unconfirmed"])},
+    ),
+    "accounts:password_reset_confirm": (
+        "anonymous",
+        lambda o: {"uidb64": uid(o["citizen"]), "token": default_token_generator.make_token(o["citizen"])},
+    ),
+    "agents:set_password": (
+        "anonymous",
+        lambda o: {"uidb64": uid(o["agent"]), "token": default_token_generator.make_token(o["agent"])},
+    ),
+    "accounts:email_change_confirm": (
+        "citizen", lambda o: {"token": make_email_change_token(o["citizen"], "pirate@example.org")}
+    ),
+}
+# One-time links answer with an "invalid link" page rather than 404; the other URLs are simply not there.
+LINK_PAGES = {"accounts:confirm", "accounts:password_reset_confirm", "agents:set_password",
+              "accounts:email_change_confirm"}
+
+
+def snapshot(other):
+    """Everything of Montclair's that an attack could change."""
+    users = User.objects.filter(organisation=other["citizen"].organisation).order_by("pk")
+    return {
+        "users": list(users.values("email", "password", "is_active", "email_confirmed", "is_org_admin")),
+        "members": list(HouseholdMember.objects.values("pk", "first_name", "birth_date")),
+        "services": list(other["service"].__class__.objects.filter(pk=other["service"].pk).values()),
+        "providers": list(IdentityProvider.objects.values()),
+        "identities": list(ExternalIdentity.objects.values("pk", "user_id")),
+        "devices": list(TOTPDevice.objects.filter(user=other["agent"]).values("pk", "key", "confirmed")),
+    }
+
+
+def test_every_url_with_an_identifier_is_tried():
+    assert parameterised_url_names() == set(GUESSES)
+
+
+@pytest.mark.parametrize("url_name", sorted(GUESSES))
+def test_other_collectivite_identifiers_lead_nowhere(url_name, organisation, other, org_admin):
+    actor, make_kwargs = GUESSES[url_name]
+    users = {"anonymous": None, "citizen": make_citizen(organisation), "admin": org_admin}
+    client = client_for(organisation, users[actor])
+    url = reverse(url_name, kwargs=make_kwargs(other))
+    before = snapshot(other)
+    post_data = {
+        "new_password1": "Nouveau-mot-de-passe-99", "new_password2": "Nouveau-mot-de-passe-99",
+        "first_name": "Pirate", "last_name": "Pirate", "relationship": "adult", "name": "Pirate",
+        "slug": "pirate", "email": "pirate@example.org", "password": PASSWORD,
+    }
+    get, post = client.get(url), client.post(url, post_data)
+    if url_name in LINK_PAGES:
+        for response in (get, post):
+            assert response.status_code in (200, 302, 400, 404)
+            if response.status_code == 302:  # the token is dropped from the URL first (Django's reset views)
+                assert client.get(response.url).status_code in (200, 400, 404)
+        assert "_auth_user_id" not in client.session or users[actor] is not None
+    else:
+        statuses = {get.status_code, post.status_code}  # 405: the view takes only one of GET and POST
+        assert 404 in statuses and statuses <= {404, 405}, (url, statuses)
+    assert snapshot(other) == before
+    if users[actor] is not None:  # the attacker is still themselves, not a Montclair account
+        assert int(client.session["_auth_user_id"]) == users[actor].pk
+
+
+def test_a_session_opened_in_one_collectivite_is_anonymous_in_another(organisation, other):
+    client = client_for(other["citizen"].organisation, other["citizen"])
+    assert client.get("/compte/").status_code == 200
+    client.defaults["HTTP_HOST"] = f"{organisation.slug}.localhost"
+    response = client.get("/compte/")
+    assert response.status_code == 302 and "/compte/connexion/" in response.url
+    client.defaults["HTTP_HOST"] = "localhost"
+    assert client.get("/admin/").status_code == 302  # not an operator on the platform host either
+
+
+def test_login_with_another_collectivites_credentials_fails(organisation, other):
+    client = client_for(organisation)
+    response = client.post("/compte/connexion/", {"email": "victime@example.org", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
