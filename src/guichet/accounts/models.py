@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .validators import validate_birth_date, validate_french_phone, validate_postcode
@@ -54,7 +55,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     civility = models.CharField(_("civilité"), max_length=3, choices=Civility.choices, blank=True)
     first_name = models.CharField(_("prénom"), max_length=150, blank=True)
-    last_name = models.CharField(_("nom"), max_length=150, blank=True)
+    last_name = models.CharField(pgettext_lazy("nom de famille", "nom"), max_length=150, blank=True)
     birth_date = models.DateField(_("date de naissance"), null=True, blank=True, validators=[validate_birth_date])
     address_line = models.CharField(_("adresse"), max_length=250, blank=True)
     address_complement = models.CharField(_("complément d'adresse"), max_length=250, blank=True)

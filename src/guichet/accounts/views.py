@@ -12,13 +12,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_str
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from guichet.households.services import members_of
 from guichet.oidc.services import enabled_providers
+from guichet.organisations.services import safe_next
 
 from . import emails, services
 from .forms import DeleteAccountForm, EmailForm, LoginForm, OrganisationPasswordResetForm, ProfileForm, SignupForm
@@ -49,12 +50,7 @@ def citizen_required(view):
 
 
 def _safe_next(request):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
+    return safe_next(request, request.POST.get("next") or request.GET.get("next"))
 
 
 def _identity_providers(request):

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.html import escape
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.oath import TOTP
@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image, UnidentifiedImageError
 
 from guichet.accounts.models import User
+from guichet.organisations.services import safe_next
 
 from .models import Membership, Service
 
@@ -46,9 +47,7 @@ LOGO_MAX_PIXELS = 25_000_000  # a tiny compressed file may unfold into gigabytes
 
 def safe_next_url(request, url):
     """`url` if it stays on this host, else the agent's home."""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return url
-    return reverse("agents:home")
+    return safe_next(request, url) or reverse("agents:home")
 
 
 def start_pending_login(request, user, next_url=""):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guichet.accounts.validators import validate_birth_date
 from guichet.organisations.models import OrganisationOwned
@@ -23,7 +24,7 @@ class HouseholdMember(OrganisationOwned):
     civility = models.CharField(_("civilité"), max_length=3, blank=True,
                                 choices=[("mme", _("Madame")), ("m", _("Monsieur"))])
     first_name = models.CharField(_("prénom"), max_length=150)
-    last_name = models.CharField(_("nom"), max_length=150)
+    last_name = models.CharField(pgettext_lazy("nom de famille", "nom"), max_length=150)
     birth_date = models.DateField(_("date de naissance"), null=True, blank=True, validators=[validate_birth_date])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -12,24 +12,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from guichet.organisations.services import safe_next
 
 from . import services
 from .services import OidcError
 
 logger = logging.getLogger("guichet.oidc")
-
-
-def _safe_next(request, value):
-    """`next` only if it stays on this collectivité's host; otherwise empty."""
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return ""
 
 
 def _failure(request, error, provider=None):
@@ -61,7 +53,7 @@ def start(request, slug):
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
     try:
         url = services.begin_authentication(
-            request, provider, next_url=_safe_next(request, request.GET.get("next")),
+            request, provider, next_url=safe_next(request, request.GET.get("next")),
             link_user=user if user.is_authenticated else None,
         )
     except OidcError as error:

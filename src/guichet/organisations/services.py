@@ -1,6 +1,7 @@
 """Finding the collectivité a request is addressed to."""
 
 from django.conf import settings
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import Host, Organisation
 
@@ -30,6 +31,13 @@ def organisation_for_host(host):
             if slug and "." not in slug:
                 return Organisation.objects.filter(slug=slug, is_active=True).first()
     return None
+
+
+def safe_next(request, url):
+    """`url` when it stays on this host (a `?next=` target), else "": no open redirect to another site."""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return ""
 
 
 def organisation_url(organisation, path="/", scheme="http", port=None):
