@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
+    "guichet.background",
     "guichet.organisations",
     "guichet.accounts",
     "guichet.households",
@@ -193,8 +194,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <ne-pas-repon
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": [],  # any queue name
     }
 }
+# A failing job is tried this many times in all, waiting these delays (seconds) between tries.
+GUICHET_TASK_MAX_ATTEMPTS = int(os.environ.get("GUICHET_TASK_MAX_ATTEMPTS", "6"))
+GUICHET_TASK_BACKOFF_SECONDS = [30, 120, 600, 1800, 3600]
 
 # Outbound HTTP calls (OpenID Connect providers…) never wait longer than this.
 GUICHET_HTTP_TIMEOUT = float(os.environ.get("GUICHET_HTTP_TIMEOUT", "10"))

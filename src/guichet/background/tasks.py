@@ -1,0 +1,50 @@
+"""Durable background jobs: Django's Tasks API (django-tasks) on the database queue (django-tasks-db).
+
+`task.enqueue(...)` inserts the job's row with the caller's database connection, so it belongs to the
+caller's transaction: a rolled-back change enqueues nothing, a committed one always has its job. A job that
+raises is tried again later (back-off); after its last try its row stays FAILED and can be retried from the
+operators' admin.
+"""
+
+import datetime
+from functools import wraps
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import DEFAULT_TASK_QUEUE_NAME, task
+
+
+class RetryScheduled(Exception):
+    """This try failed and another one is scheduled: the row of this try is FAILED, the job is not."""
+
+
+def backoff_delay(attempt):
+    """Wait before try `attempt + 1`: the settings' list, the last value repeated."""
+    delays = settings.GUICHET_TASK_BACKOFF_SECONDS
+    return datetime.timedelta(seconds=delays[min(attempt, len(delays)) - 1])
+
+
+def durable_task(function=None, *, max_attempts=None, queue_name=DEFAULT_TASK_QUEUE_NAME, priority=0):
+    """Declare a background job that is retried with back-off when it raises.
+
+    Jobs must be idempotent: a worker killed in the middle of one has it run again.
+    """
+
+    def decorator(func):
+        @wraps(func)
+        def run(*args, _attempt=1, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except Exception as error:
+                limit = max_attempts or settings.GUICHET_TASK_MAX_ATTEMPTS
+                if _attempt >= limit:
+                    raise
+                job.using(run_after=timezone.now() + backoff_delay(_attempt)).enqueue(
+                    *args, _attempt=_attempt + 1, **kwargs
+                )
+                raise RetryScheduled(f"essai {_attempt}/{limit} échoué : {error!r}") from error
+
+        job = task(priority=priority, queue_name=queue_name)(run)
+        return job
+
+    return decorator(function) if function is not None else decorator
