@@ -191,6 +191,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <ne-pas-repondre@guichet.localhost>")
+# Domain of the Message-IDs of notifications, and the address bounces come back to (VERP: local+reference@domain).
+GUICHET_MAIL_DOMAIN = os.environ.get("GUICHET_MAIL_DOMAIN", "guichet.localhost")
+GUICHET_BOUNCE_ADDRESS = os.environ.get("GUICHET_BOUNCE_ADDRESS", "")
 
 TASKS = {
     "default": {

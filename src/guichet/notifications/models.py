@@ -84,6 +84,7 @@ class Delivery(OrganisationOwned):
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
     address = models.TextField(_("adresse"), help_text=_("Courriel, numéro de téléphone ou adresse postale."))
+    content = models.TextField(_("texte envoyé"), blank=True, help_text=_("Texte du SMS ou du courrier."))
     status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("essais"), default=0)
     queued_at = models.DateTimeField(_("mis en file le"), auto_now_add=True)

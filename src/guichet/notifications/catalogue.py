@@ -1,0 +1,95 @@
+"""The kinds of message Guichet sends, their variables and their default wording.
+
+Each collectivité may reword any of them (`MessageTemplate`); what it has not reworded is sent with the
+default text below. Variables are plain values (no objects, no methods): the templates cannot reach anything
+else.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+# Variables every message has.
+COMMON_VARIABLES = {
+    "collectivite.nom": (_("Nom de la collectivité"), "Saint-Aubin"),
+    "collectivite.adresse": (_("Adresse de la collectivité"), "1 place de la Mairie, 54470 Saint-Aubin"),
+    "collectivite.telephone": (_("Téléphone de la collectivité"), "03 83 00 20 00"),
+    "destinataire.civilite": (_("Civilité du destinataire (Madame, Monsieur)"), "Madame"),
+    "destinataire.prenom": (_("Prénom du destinataire"), "Camille"),
+    "destinataire.nom": (_("Nom du destinataire"), "Martin"),
+    "lien": (_("Adresse de la page à consulter"), "https://saint-aubin.example.org/compte/"),
+}
+
+
+@dataclass(frozen=True)
+class MessageKind:
+    key: str
+    label: str
+    subject: str
+    body: str
+    sms_text: str
+    letter_text: str
+    variables: dict = field(default_factory=dict)  # name -> (description, sample value)
+
+    @property
+    def all_variables(self):
+        return {**COMMON_VARIABLES, **self.variables}
+
+
+GREETING = "{% if destinataire.civilite %}{{ destinataire.civilite }} {{ destinataire.nom }}{% else %}Bonjour{% endif %},"
+SIGNATURE = "\n\nLes services de {{ collectivite.nom }}"
+
+KINDS = {
+    kind.key: kind
+    for kind in [
+        MessageKind(
+            key="account.welcome",
+            label=_("Bienvenue (adresse confirmée)"),
+            subject="Bienvenue sur le guichet de {{ collectivite.nom }}",
+            body=GREETING + "\n\nVotre compte est prêt : vous pouvez faire vos démarches en ligne et les suivre depuis "
+            "votre espace.\n\nVotre espace : {{ lien }}" + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : votre compte est prêt. Suivez vos démarches sur {{ lien }}",
+            letter_text=GREETING + "\n\nVotre compte sur le guichet en ligne de {{ collectivite.nom }} est prêt. "
+            "Vous pouvez y faire vos démarches et les suivre.\n\nNous restons à votre disposition à l'accueil "
+            "et au {{ collectivite.telephone }}." + SIGNATURE,
+        ),
+        MessageKind(
+            key="message.free",
+            label=_("Message d'un service"),
+            subject="{{ objet }}",
+            body=GREETING + "\n\n{{ message }}" + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : {{ message }}",
+            letter_text=GREETING + "\n\n{{ message }}" + SIGNATURE,
+            variables={
+                "objet": (_("Objet du message"), "Votre dossier"),
+                "message": (_("Texte écrit par l'agent"), "Votre dossier est complet."),
+            },
+        ),
+        MessageKind(
+            key="notifications.test",
+            label=_("Message d'essai"),
+            subject="Message d'essai de {{ collectivite.nom }}",
+            body=GREETING + "\n\nCeci est un message d'essai envoyé depuis l'administration du guichet."
+            + SIGNATURE,
+            sms_text="Message d'essai de {{ collectivite.nom }}.",
+            letter_text=GREETING + "\n\nCeci est un courrier d'essai envoyé depuis l'administration du guichet."
+            + SIGNATURE,
+        ),
+    ]
+}
+
+
+def get_kind(key):
+    return KINDS[key]
+
+
+def sample_context(kind):
+    """A context with every variable of this kind set to its sample value (for previews and checks)."""
+    context = {}
+    for name, (_description, sample) in kind.all_variables.items():
+        target = context
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = sample
+    return context
