@@ -13,6 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import DEFAULT_TASK_QUEUE_NAME, task
 
+from guichet.background.scheduler import periodic
+
 
 class RetryScheduled(Exception):
     """This try failed and another one is scheduled: the row of this try is FAILED, the job is not."""
@@ -48,3 +50,13 @@ def durable_task(function=None, *, max_attempts=None, queue_name=DEFAULT_TASK_QU
         return job
 
     return decorator(function) if function is not None else decorator
+
+
+# The platform's own periodic job (the workers import every app's `tasks` module).
+@periodic(daily_at=datetime.time(3, 30))
+@durable_task
+def clean_up_background_rows():
+    """Every night: delete old successful jobs, old periodic slots and dead workers' heartbeats."""
+    from guichet.background.services import clean_up
+
+    return clean_up()
