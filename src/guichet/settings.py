@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "guichet.households",
     "guichet.agents",
     "guichet.oidc",
+    "guichet.sms",
     "guichet.notifications",
     "guichet.demo",
 ]

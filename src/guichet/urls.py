@@ -8,6 +8,7 @@ urlpatterns = [
     path("compte/identite/", include("guichet.oidc.urls")),
     path("compte/", include("guichet.accounts.urls")),
     path("agents/admin/identite/", include("guichet.oidc.admin_urls")),
+    path("", include("guichet.sms.urls")),
     path("agents/", include("guichet.agents.urls")),
     path("", include("guichet.organisations.urls")),
 ]
