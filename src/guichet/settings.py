@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "guichet.oidc",
     "guichet.sms",
     "guichet.notifications",
+    "guichet.letters",
     "guichet.demo",
 ]
 

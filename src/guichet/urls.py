@@ -9,6 +9,7 @@ urlpatterns = [
     path("compte/", include("guichet.accounts.urls")),
     path("agents/admin/identite/", include("guichet.oidc.admin_urls")),
     path("", include("guichet.sms.urls")),
+    path("agents/courriers/", include("guichet.letters.urls")),
     path("agents/", include("guichet.agents.urls")),
     path("", include("guichet.organisations.urls")),
 ]
