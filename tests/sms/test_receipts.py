@@ -176,3 +176,11 @@ def test_csrf_is_not_required(organisation, brevo_config, received):
 
     client = Client(HTTP_HOST="saint-aubin.localhost", enforce_csrf_checks=True)
     assert post_json(client, url(brevo_config), brevo_event()).status_code == 200
+
+
+def test_default_handler_is_the_notifications_one(organisation, brevo_config, settings):
+    """Without the setting, receipts go to guichet.notifications.services.record_sms_receipt."""
+    del settings.GUICHET_SMS_RECEIPT_HANDLER
+    response = post_json(client_for(organisation), url(brevo_config), brevo_event(message_id=123456))
+    assert response.status_code == 200
+    assert SmsReceipt.objects.of(organisation).get().forwarded_at is not None
