@@ -31,7 +31,7 @@ demo-data: migrate
 # Web server and background worker together; Ctrl-C stops both.
 run:
 	@trap 'kill 0' EXIT INT TERM; \
-	$(MANAGE) db_worker --interval 1 & \
+	$(MANAGE) worker --interval 1 & \
 	$(MANAGE) runserver $(HOST):$(PORT) --noreload
 
 demo: demo-data

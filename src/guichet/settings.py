@@ -206,6 +206,11 @@ TASKS = {
 # A failing job is tried this many times in all, waiting these delays (seconds) between tries.
 GUICHET_TASK_MAX_ATTEMPTS = int(os.environ.get("GUICHET_TASK_MAX_ATTEMPTS", "6"))
 GUICHET_TASK_BACKOFF_SECONDS = [30, 120, 600, 1800, 3600]
+# Workers (`manage.py worker`): heartbeat/periodic/recovery pass every few seconds; a RUNNING job whose worker
+# has been silent this long goes back to the queue; successful jobs are deleted after this many days.
+GUICHET_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("GUICHET_WORKER_HEARTBEAT_SECONDS", "5"))
+GUICHET_WORKER_STALE_SECONDS = float(os.environ.get("GUICHET_WORKER_STALE_SECONDS", "120"))
+GUICHET_TASK_KEEP_DAYS = int(os.environ.get("GUICHET_TASK_KEEP_DAYS", "30"))
 
 # Outbound HTTP calls (OpenID Connect providers…) never wait longer than this.
 GUICHET_HTTP_TIMEOUT = float(os.environ.get("GUICHET_HTTP_TIMEOUT", "10"))

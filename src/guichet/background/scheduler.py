@@ -107,8 +107,13 @@ class PeriodicRegistry:
         enqueued = []
         for job in list(self.jobs.values()):
             slot = job.slot(now)
-            if ScheduledRun.objects.filter(name=job.name, slot=slot).exists():
-                continue
+            try:
+                if ScheduledRun.objects.filter(name=job.name, slot=slot).exists():
+                    continue
+            except OperationalError as error:
+                if not is_locked_database_exception(error):
+                    raise
+                continue  # the next pass will see
             result = self.claim(job, slot, worker_id=worker_id)
             if result is not None:
                 enqueued.append(result)

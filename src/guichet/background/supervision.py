@@ -106,7 +106,6 @@ class Supervisor:
 
     def tick(self):
         """One pass; a failing step is logged and tried again next time, the others still run."""
-        close_old_connections()
         steps = [("battement de cœur", lambda: beat(self.worker_id))]
         if self.periodic:
             steps.append(("travaux périodiques", lambda: scheduler.enqueue_due_jobs(worker_id=self.worker_id)))
@@ -128,6 +127,7 @@ class Supervisor:
     def _loop(self):
         try:
             while not self._stop.wait(self.interval):
+                close_old_connections()  # dropped or expired connections, as between two requests
                 self.tick()
         finally:
             connection.close()
