@@ -196,6 +196,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guichet <ne-pas-repon
 # Domain of the Message-IDs of notifications, and the address bounces come back to (VERP: local+reference@domain).
 GUICHET_MAIL_DOMAIN = os.environ.get("GUICHET_MAIL_DOMAIN", "guichet.localhost")
 GUICHET_BOUNCE_ADDRESS = os.environ.get("GUICHET_BOUNCE_ADDRESS", "")
+# Secret in the URL a mail gateway POSTs bounces to (platform host: /notifications/rebonds/<token>/); unset = off.
+GUICHET_BOUNCE_TOKEN = os.environ.get("GUICHET_BOUNCE_TOKEN", "")
+# An SMTP conversation that hangs is given up after this many seconds (the delivery is tried again later).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))
 
 TASKS = {
     "default": {
