@@ -15,6 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guichet.accounts.models import User
 from guichet.accounts.tokens import email_confirmation_token, make_email_change_token
 from guichet.households.models import HouseholdMember
+from guichet.letters.models import LetterBatch
+from guichet.notifications.models import Delivery
 from guichet.oidc.models import ExternalIdentity, IdentityProvider
 from tests.conftest import PASSWORD, client_for, make_agent, make_citizen, make_service
 
@@ -58,6 +60,24 @@ def other(other_organisation):
     }
 
 
+def montclair_letter(o):
+    """A letter of Montclair's, in a batch already downloaded (the state where « posted » would change it)."""
+    from guichet.letters.models import LetterBatch
+    from guichet.letters.services import add_to_batch
+    from guichet.notifications.models import Delivery, Notification
+
+    notification = Notification.objects.create(
+        organisation=o["citizen"].organisation, recipient=o["citizen"], key="message.free", subject="Objet", body="Texte"
+    )
+    delivery = Delivery.objects.create(
+        organisation=notification.organisation, notification=notification, channel="letter",
+        address="Madame Victime\n1 rue de Montclair\n54380 Montclair", content="Texte du courrier",
+    )
+    letter = add_to_batch(delivery)
+    LetterBatch.objects.filter(pk=letter.batch_id).update(status=LetterBatch.Status.DOWNLOADED)
+    return letter
+
+
 def uid(user):
     return urlsafe_base64_encode(force_bytes(user.pk))
 
@@ -76,6 +96,10 @@ GUESSES = {
     "agents:agent_toggle": ("admin", lambda o: {"pk": o["agent"].pk}),
     "agents:agent_reset_totp": ("admin", lambda o: {"pk": o["agent"].pk}),
     "agents:agent_invite": ("admin", lambda o: {"pk": o["agent"].pk}),
+    "letters:batch_detail": ("admin", lambda o: {"pk": montclair_letter(o).batch_id}),
+    "letters:batch_pdf": ("admin", lambda o: {"pk": montclair_letter(o).batch_id}),
+    "letters:batch_posted": ("admin", lambda o: {"pk": montclair_letter(o).batch_id}),
+    "letters:letter_pdf": ("admin", lambda o: {"pk": montclair_letter(o).pk}),
     # One-time links of Montclair's accounts, with valid tokens, opened on Saint-Aubin's host.
     "accounts:confirm": (
         "anonymous",
@@ -108,6 +132,8 @@ def snapshot(other):
         "providers": list(IdentityProvider.objects.values()),
         "identities": list(ExternalIdentity.objects.values("pk", "user_id")),
         "devices": list(TOTPDevice.objects.filter(user=other["agent"]).values("pk", "key", "confirmed")),
+        "letter_batches": list(LetterBatch.objects.values("pk", "status", "downloaded_at", "posted_at")),
+        "deliveries": list(Delivery.objects.values("pk", "status", "sent_at")),
     }
 
 

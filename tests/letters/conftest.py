@@ -6,8 +6,8 @@ import pytest
 from pypdf import PdfReader
 
 from guichet.accounts.models import User
-from guichet.notifications.models import Delivery
-from guichet.notifications.services import deliver, notify
+from guichet.background.testing import run_ready_jobs
+from guichet.notifications.services import notify
 from tests.conftest import make_citizen
 
 MM = 72 / 25.4  # PDF points per millimetre
@@ -39,16 +39,10 @@ def letter_citizen(organisation):
     return make_letter_citizen(organisation)
 
 
-def run_delivery_jobs():
-    """Run the queued delivery jobs the way the worker would."""
-    for delivery in Delivery.objects.filter(status=Delivery.Status.QUEUED, letter__isnull=True).order_by("pk"):
-        deliver.call(delivery.pk)
-
-
 def send_letter(recipient, message="Votre dossier est complet.", subject="Votre dossier"):
     """notify() by letter and run the delivery job; returns the letter delivery."""
     notification = notify(recipient, "message.free", {"objet": subject, "message": message})
-    run_delivery_jobs()
+    assert run_ready_jobs() >= 1  # the worker runs the delivery job
     return notification.deliveries.get()
 
 

@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -15,6 +16,7 @@ from guichet.letters.models import Letter, LetterBatch
 from guichet.letters.pdf import ADDRESS_HEIGHT, ADDRESS_LEFT, ADDRESS_TOP, ADDRESS_WIDTH, french_date, place_of
 from guichet.letters.services import add_to_batch, close_for_download, mark_posted
 from guichet.notifications.models import Delivery, DeliveryEvent
+from guichet.background.testing import run_ready_jobs
 from guichet.notifications.services import deliver
 from tests.conftest import client_for, make_agent
 from tests.letters.conftest import make_letter_citizen, pdf_reader, send_letter, text_positions
@@ -145,8 +147,8 @@ def test_add_to_batch_is_idempotent(organisation, letter_citizen):
     letter = delivery.letter
     assert add_to_batch(delivery) == letter
     # The job running again (a worker killed after adding the letter) finds the same letter.
-    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.QUEUED)
-    deliver.call(delivery.pk)
+    deliver.enqueue(delivery.pk)
+    assert run_ready_jobs() == 1
     assert Letter.objects.filter(delivery=delivery).count() == 1
     assert LetterBatch.objects.count() == 1
     assert Letter.objects.get(delivery=delivery).pk == letter.pk
@@ -289,3 +291,19 @@ def test_place_is_the_town_of_the_collectivites_address(organisation, epci):
     assert place_of(epci) == "Lunéville"
     epci.address = ""
     assert place_of(epci) == epci.name
+
+
+def test_one_open_batch_per_collectivite_and_day(organisation, other_organisation):
+    today = timezone.localdate()
+    LetterBatch.objects.create(organisation=organisation, date=today)
+    LetterBatch.objects.create(organisation=other_organisation, date=today)
+    LetterBatch.objects.create(organisation=organisation, date=today, status="downloaded")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LetterBatch.objects.create(organisation=organisation, date=today)
+
+
+def test_a_batch_whose_letters_were_erased_has_nothing_to_print(organisation, letter_citizen, agent_client):
+    batch = send_letter(letter_citizen).letter.batch
+    letter_citizen.delete()
+    response = agent_client.post(reverse("letters:batch_pdf", args=[batch.pk]), follow=True)
+    assert "Ce lot ne contient plus aucun courrier" in unescape(response.content.decode())

@@ -63,7 +63,11 @@ def batch_pdf(request, pk):
                                  "nouveaux courriers avant l'impression."))
         return redirect("letters:batch_detail", pk=batch.pk)
     duplex = request.POST.get("recto_verso") == "1" or request.GET.get("recto_verso") == "1"
-    letters = batch.letters.select_related("delivery__notification", "organisation").order_by("pk")
+    letters = list(batch.letters.select_related("delivery__notification", "organisation").order_by("pk"))
+    if not letters:
+        # Its letters were erased with their recipient's account: nothing to print.
+        messages.info(request, _("Ce lot ne contient plus aucun courrier : il n'y a rien à imprimer."))
+        return redirect("letters:batch_detail", pk=batch.pk)
     title = _("Courriers du %(date)s — %(name)s") % {"date": batch.date.strftime("%d/%m/%Y"),
                                                       "name": request.organisation.name}
     content = render_letters(letters, duplex=duplex, title=title)
