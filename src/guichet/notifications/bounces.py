@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from .channels import reference_from_message_id
 from .models import Channel, Delivery
@@ -290,11 +289,17 @@ def _token_matches(token):
 
 
 @csrf_exempt
-@require_POST
 def receive_bounce(request, token):
-    """POST /notifications/rebonds/<token>/ on the platform host: the raw bounce message as the body."""
+    """POST /notifications/rebonds/<token>/ on the platform host: the raw bounce message as the body.
+
+    Answers 404 for a wrong token (or when GUICHET_BOUNCE_TOKEN is unset), 413 above MAX_BOUNCE_SIZE, 400 for
+    what is not an e-mail message, 503 when the database is unavailable (the sender tries again), else 200 with
+    « recorded », « ignored » or « unmatched ».
+    """
     if not _token_matches(token):
         raise Http404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
