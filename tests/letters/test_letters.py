@@ -73,7 +73,8 @@ def test_letter_from_notify_to_posted(organisation, letter_citizen, agent, agent
     reader = pdf_reader(response.content)
     assert len(reader.pages) == 1
     page = reader.pages[0]
-    assert round(float(page.mediabox.width) / 72 * 25.4) == 210 and round(float(page.mediabox.height) / 72 * 25.4) == 297
+    size_mm = [round(float(side) / 72 * 25.4) for side in (page.mediabox.width, page.mediabox.height)]
+    assert size_mm == [210, 297]  # A4
     text = page.extract_text()
     for expected in (
         "Madame Louise Bernard", "12 rue des Tilleuls", "Bâtiment B", "54470 SAINT-AUBIN",  # recipient
@@ -218,7 +219,8 @@ def test_mark_posted_before_download_is_refused(organisation, letter_citizen, ag
     assert batch.status == LetterBatch.Status.OPEN and batch.posted_at is None
     assert delivery.status == Delivery.Status.QUEUED
     assert not delivery.events.filter(kind=DeliveryEvent.Kind.POSTED).exists()
-    assert "Marquer comme posté" not in agent_client.get(reverse("letters:batch_detail", args=[batch.pk])).content.decode()
+    detail = agent_client.get(reverse("letters:batch_detail", args=[batch.pk])).content.decode()
+    assert "Marquer comme posté" not in detail
 
 
 def test_get_on_an_open_batch_pdf_does_not_close_it(organisation, letter_citizen, agent_client):
