@@ -18,6 +18,7 @@ from guichet.households.models import HouseholdMember
 from guichet.letters.models import LetterBatch
 from guichet.notifications.models import Delivery
 from guichet.oidc.models import ExternalIdentity, IdentityProvider
+from guichet.sms.models import SmsReceipt, SmsSettings
 from tests.conftest import PASSWORD, client_for, make_agent, make_citizen, make_service
 
 
@@ -100,6 +101,9 @@ GUESSES = {
     "letters:batch_pdf": ("admin", lambda o: {"pk": montclair_letter(o).batch_id}),
     "letters:batch_posted": ("admin", lambda o: {"pk": montclair_letter(o).batch_id}),
     "letters:letter_pdf": ("admin", lambda o: {"pk": montclair_letter(o).pk}),
+    "sms:receipt": (
+        "anonymous", lambda o: {"token": SmsSettings.objects.create(organisation=o["service"].organisation).receipt_token}
+    ),
     # One-time links of Montclair's accounts, with valid tokens, opened on Saint-Aubin's host.
     "accounts:confirm": (
         "anonymous",
@@ -134,6 +138,7 @@ def snapshot(other):
         "devices": list(TOTPDevice.objects.filter(user=other["agent"]).values("pk", "key", "confirmed")),
         "letter_batches": list(LetterBatch.objects.values("pk", "status", "downloaded_at", "posted_at")),
         "deliveries": list(Delivery.objects.values("pk", "status", "sent_at")),
+        "sms_receipts": list(SmsReceipt.objects.values()),
     }
 
 
