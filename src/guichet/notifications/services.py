@@ -191,7 +191,9 @@ def claim(delivery_id):
     taken = Delivery.objects.filter(claimable, pk=delivery_id).exclude(in_batch).update(
         status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
-    return Delivery.objects.select_related("notification", "organisation").get(pk=delivery_id) if taken else None
+    if not taken:
+        return None
+    return Delivery.objects.select_related("notification__recipient", "organisation").get(pk=delivery_id)
 
 
 def send_on_channel(delivery):
@@ -384,3 +386,4 @@ def requeue_stuck_deliveries(now=None):
 def mark_read(notification):
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+
