@@ -74,17 +74,32 @@ def test_each_slot_is_enqueued_once(registry):
     assert {result.task.name for result in registry.enqueue_due_jobs(now=now)} == {"tick", "tock"}
     assert registry.enqueue_due_jobs(now=now) == []
     assert registry.enqueue_due_jobs(now=at(2026, 1, 15, 10, 14)) == []  # same slots
+    assert run_ready_jobs() == 2
     assert [r.task.name for r in registry.enqueue_due_jobs(now=at(2026, 1, 15, 10, 15))] == ["tick"]
     assert queued(jobs.tick) == 2 and queued(jobs.tock) == 1
     run = ScheduledRun.objects.get(name=jobs.tock.module_path)
     assert run.slot == at(2026, 1, 15, 2, 0)
     assert DBTaskResult.objects.get(pk=run.result_id).task_path == jobs.tock.module_path
-    assert run_ready_jobs() == 3
+    assert run_ready_jobs() == 1
+
+
+@pytest.mark.django_db
+def test_a_slot_waits_while_the_previous_run_is_still_queued(registry):
+    registry.enqueue_due_jobs(now=at(2026, 1, 15, 10, 0))
+    # Workers busy elsewhere: the 10:00 run has not started, the next slots do not pile up behind it.
+    assert registry.enqueue_due_jobs(now=at(2026, 1, 15, 10, 15)) == []
+    assert registry.enqueue_due_jobs(now=at(2026, 1, 15, 10, 30)) == []
+    assert run_ready_jobs() == 2
+    assert [r.task.name for r in registry.enqueue_due_jobs(now=at(2026, 1, 15, 10, 31))] == ["tick"]
+    assert list(ScheduledRun.objects.filter(name=jobs.tick.module_path).values_list("slot", flat=True)) == [
+        at(2026, 1, 15, 10, 30), at(2026, 1, 15, 10, 0),
+    ]
 
 
 @pytest.mark.django_db
 def test_a_platform_down_for_days_runs_a_missed_daily_job_once(registry):
     registry.enqueue_due_jobs(now=at(2026, 1, 10, 12, 0))
+    run_ready_jobs()
     registry.enqueue_due_jobs(now=at(2026, 1, 14, 12, 0))
     assert queued(jobs.tock) == 2
     assert list(ScheduledRun.objects.filter(name=jobs.tock.module_path).values_list("slot", flat=True)) == [
@@ -159,6 +174,9 @@ def test_the_platform_schedules_its_nightly_clean_up():
     path = clean_up_background_rows.module_path
     enqueued = scheduler.enqueue_due_jobs(now=at(2026, 1, 15, 12, 0))
     assert path in {result.task.module_path for result in enqueued}
+    DBTaskResult.objects.exclude(task_path=path).delete()  # other apps' periodic jobs are theirs to test
+    assert run_ready_jobs() == 1
+    assert DBTaskResult.objects.get(task_path=path).return_value == {"jobs": 0, "scheduled_runs": 0, "heartbeats": 0}
     assert path not in {result.task.module_path for result in scheduler.enqueue_due_jobs(now=at(2026, 1, 15, 23, 0))}
     assert path in {result.task.module_path for result in scheduler.enqueue_due_jobs(now=at(2026, 1, 16, 2, 30))}
     assert DBTaskResult.objects.filter(task_path=path).count() == 2

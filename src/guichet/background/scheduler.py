@@ -12,7 +12,8 @@ Put periodic jobs in a `tasks.py` module of an installed app: the workers import
 takes no arguments. Each worker's scheduler thread calls `enqueue_due_jobs()` every few seconds; every due slot
 is claimed once across all workers by a unique `ScheduledRun(name, slot)` row created in the same transaction
 as the job, so a slot runs once however many workers there are. Only the latest due slot is enqueued: a
-platform stopped for three days runs a daily job once when it comes back, not three times.
+platform stopped for three days runs a daily job once when it comes back, not three times; and a slot waits
+while the job's previous run is still queued or running (no pile-up behind a backlog, never two at once).
 """
 
 import dataclasses
@@ -99,6 +100,21 @@ class PeriodicRegistry:
         logger.info("Travail périodique %s mis en file pour l'échéance %s.", job.name, slot.isoformat())
         return result
 
+    @staticmethod
+    def _still_pending(job):
+        """Whether the job's previous run is still waiting or running: slots do not pile up behind a backlog,
+        and a periodic job never runs twice at once."""
+        from django_tasks_db.compat import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        from .models import ScheduledRun
+
+        previous = ScheduledRun.objects.filter(name=job.name).order_by("-slot").values_list("result_id", flat=True)
+        previous_id = previous.first()
+        return previous_id is not None and DBTaskResult.objects.filter(
+            pk=previous_id, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+        ).exists()
+
     def enqueue_due_jobs(self, now=None, worker_id=""):
         """Enqueue every registered job whose latest slot nobody has claimed yet; returns their results."""
         from .models import ScheduledRun
@@ -108,7 +124,7 @@ class PeriodicRegistry:
         for job in list(self.jobs.values()):
             slot = job.slot(now)
             try:
-                if ScheduledRun.objects.filter(name=job.name, slot=slot).exists():
+                if ScheduledRun.objects.filter(name=job.name, slot=slot).exists() or self._still_pending(job):
                     continue
             except OperationalError as error:
                 if not is_locked_database_exception(error):
