@@ -16,7 +16,7 @@ from guichet.accounts.models import User
 from guichet.accounts.tokens import email_confirmation_token, make_email_change_token
 from guichet.households.models import HouseholdMember
 from guichet.letters.models import LetterBatch
-from guichet.notifications.models import Delivery
+from guichet.notifications.models import Delivery, MessageTemplate, Notification
 from guichet.oidc.models import ExternalIdentity, IdentityProvider
 from guichet.sms.models import SmsReceipt, SmsSettings
 from tests.conftest import PASSWORD, client_for, make_agent, make_citizen, make_service
@@ -79,6 +79,27 @@ def montclair_letter(o):
     return letter
 
 
+def montclair_notification(o, recipient="citizen"):
+    """A notification of Montclair's (to its citizen or its agent) with a failed delivery."""
+    from guichet.notifications.services import claim, notify, record_failed
+
+    notification = notify(o[recipient], "message.free", {"objet": "Objet", "message": "Texte"})
+    delivery = notification.deliveries.get()
+    taken = claim(delivery.pk)
+    taken.attempts = 1
+    record_failed(taken, "refusé")
+    return notification
+
+
+def montclair_template(o):
+    from guichet.notifications.models import MessageTemplate
+
+    return MessageTemplate.objects.create(
+        organisation=o["citizen"].organisation, key="account.welcome", subject="Montclair", body="Texte",
+        sms_text="SMS", letter_text="Courrier",
+    )
+
+
 def uid(user):
     return urlsafe_base64_encode(force_bytes(user.pk))
 
@@ -101,6 +122,14 @@ GUESSES = {
     "letters:batch_pdf": ("admin", lambda o: {"pk": montclair_letter(o).batch_id}),
     "letters:batch_posted": ("admin", lambda o: {"pk": montclair_letter(o).batch_id}),
     "letters:letter_pdf": ("admin", lambda o: {"pk": montclair_letter(o).pk}),
+    "notifications:detail": ("citizen", lambda o: {"pk": montclair_notification(o).pk}),
+    "agent_notifications:detail": ("admin", lambda o: {"pk": montclair_notification(o, "agent").pk}),
+    "agent_notifications:delivery_detail": ("admin", lambda o: {"pk": montclair_notification(o).deliveries.get().pk}),
+    "agent_notifications:delivery_retry": ("admin", lambda o: {"pk": montclair_notification(o).deliveries.get().pk}),
+    # Templates are addressed by kind of message: Montclair's template ids are not kinds here.
+    "message_templates:edit": ("admin", lambda o: {"key": str(montclair_template(o).pk)}),
+    "message_templates:reset": ("admin", lambda o: {"key": str(montclair_template(o).pk)}),
+    "message_templates:test": ("admin", lambda o: {"key": str(montclair_template(o).pk)}),
     "sms:receipt": (
         "anonymous", lambda o: {"token": SmsSettings.objects.create(organisation=o["service"].organisation).receipt_token}
     ),
@@ -139,6 +168,8 @@ def snapshot(other):
         "letter_batches": list(LetterBatch.objects.values("pk", "status", "downloaded_at", "posted_at")),
         "deliveries": list(Delivery.objects.values("pk", "status", "sent_at")),
         "sms_receipts": list(SmsReceipt.objects.values()),
+        "notifications": list(Notification.objects.values("pk", "read_at")),
+        "templates": list(MessageTemplate.objects.values()),
     }
 
 

@@ -6,10 +6,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("compte/foyer/", include("guichet.households.urls")),
     path("compte/identite/", include("guichet.oidc.urls")),
+    path("compte/notifications/", include("guichet.notifications.urls")),
     path("compte/", include("guichet.accounts.urls")),
     path("agents/admin/identite/", include("guichet.oidc.admin_urls")),
     path("", include("guichet.sms.urls")),
     path("agents/courriers/", include("guichet.letters.urls")),
+    path("agents/admin/messages/", include("guichet.notifications.admin_urls")),
+    path("agents/", include("guichet.notifications.agent_urls")),
     path("agents/", include("guichet.agents.urls")),
     path("", include("guichet.organisations.urls")),
 ]

@@ -69,10 +69,18 @@ def register_citizen(organisation, password, **fields):
         raise DuplicateEmail(email) from error
 
 
-def confirm_email(user):
-    if not user.email_confirmed:
+def confirm_email(user, account_url=""):
+    """Confirm the citizen's address; the first time only, welcome them (notification « account.welcome »,
+    linking to `account_url`, their account page). Returns True when the address was not confirmed yet."""
+    from guichet.notifications.services import notify
+
+    with transaction.atomic():
+        # A conditional update: two clicks on the link at once welcome the citizen once.
+        confirmed = User.objects.filter(pk=user.pk, email_confirmed=False).update(email_confirmed=True)
         user.email_confirmed = True
-        user.save(update_fields=["email_confirmed"])
+        if confirmed:
+            notify(user, "account.welcome", link=account_url)
+    return bool(confirmed)
 
 
 def citizen_for_confirmation(organisation, email):

@@ -124,7 +124,7 @@ def confirm(request, uidb64, token):
     user = _citizen_from_uid(request, uidb64)
     if user is None or not user.is_active or not email_confirmation_token.check_token(user, token):
         return render(request, "accounts/confirm_invalid.html", status=400)
-    services.confirm_email(user)
+    services.confirm_email(user, account_url=request.build_absolute_uri(reverse("accounts:profile")))
     auth_login(request, user, backend=BACKEND)
     messages.success(request, _("Votre adresse électronique est confirmée. Bienvenue !"))
     return redirect("accounts:profile")

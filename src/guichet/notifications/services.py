@@ -387,3 +387,49 @@ def mark_read(notification):
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
 
+
+# --- Pages: « Mes notifications » and the message-template editor ----------------------------------
+
+
+def notifications_of(user):
+    """The notifications addressed to `user` in their collectivité, newest first."""
+    return Notification.objects.filter(organisation_id=user.organisation_id, recipient=user)
+
+
+def unread_count(user):
+    """How many of `user`'s notifications are unread (one COUNT query)."""
+    return notifications_of(user).filter(read_at__isnull=True).count()
+
+
+def mark_all_read(user):
+    """Mark every unread notification of `user` as read; returns how many were unread."""
+    return notifications_of(user).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+class TemplateRefused(Exception):
+    """Texts that cannot be saved: `problems` is {field: French message} (see `rendering.check_texts`)."""
+
+    def __init__(self, problems):
+        super().__init__(problems)
+        self.problems = problems
+
+
+def save_template(organisation, key, texts, user=None):
+    """Save the collectivité's wording of this kind of message; refused (nothing saved) when a text is wrong."""
+    from .rendering import FIELDS, check_texts
+
+    get_kind(key)  # an unknown kind is a KeyError, never a template
+    texts = {name: texts[name] for name in FIELDS}
+    problems = check_texts(key, texts)
+    if problems:
+        raise TemplateRefused(problems)
+    template, _created = MessageTemplate.objects.update_or_create(
+        organisation=organisation, key=key, defaults={**texts, "updated_by": user},
+    )
+    return template
+
+
+def reset_template(organisation, key):
+    """Go back to the default wording of this kind of message; True when there was a custom one."""
+    deleted, _details = MessageTemplate.objects.of(organisation).filter(key=key).delete()
+    return deleted > 0
