@@ -91,6 +91,10 @@ def montclair_notification(o, recipient="citizen"):
     return notification
 
 
+def montclair_delivery(o):
+    return montclair_notification(o).deliveries.get()
+
+
 def montclair_template(o):
     from guichet.notifications.models import MessageTemplate
 
@@ -124,8 +128,8 @@ GUESSES = {
     "letters:letter_pdf": ("admin", lambda o: {"pk": montclair_letter(o).pk}),
     "notifications:detail": ("citizen", lambda o: {"pk": montclair_notification(o).pk}),
     "agent_notifications:detail": ("admin", lambda o: {"pk": montclair_notification(o, "agent").pk}),
-    "agent_notifications:delivery_detail": ("admin", lambda o: {"pk": montclair_notification(o).deliveries.get().pk}),
-    "agent_notifications:delivery_retry": ("admin", lambda o: {"pk": montclair_notification(o).deliveries.get().pk}),
+    "agent_notifications:delivery_detail": ("admin", lambda o: {"pk": montclair_delivery(o).pk}),
+    "agent_notifications:delivery_retry": ("admin", lambda o: {"pk": montclair_delivery(o).pk}),
     # Templates are addressed by kind of message: Montclair's template ids are not kinds here.
     "message_templates:edit": ("admin", lambda o: {"key": str(montclair_template(o).pk)}),
     "message_templates:reset": ("admin", lambda o: {"key": str(montclair_template(o).pk)}),

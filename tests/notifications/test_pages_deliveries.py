@@ -98,7 +98,8 @@ def test_list_shows_each_delivery_newest_first(citizen, lea, agent_client):
     response = agent_client.get(LIST)
     content = main_of(response)
     assert "<caption>2 envois, les plus récents en premier</caption>" in content
-    for header in ("Objet", "Canal", "Destinataire", "Mis en file le", "Envoyé le", "État", "Essais", "Dernière erreur"):
+    for header in ("Objet", "Canal", "Destinataire", "Mis en file le", "Envoyé le", "État", "Essais",
+                   "Dernière erreur"):
         assert f'<th scope="col">{header}</th>' in content
     newest, oldest = rows(response)
     assert f'<a href="{detail_url(second)}">Deuxième envoi</a>' in newest
@@ -180,7 +181,8 @@ def test_list_query_count_is_constant(request, organisation, viewer):
     failed(send(make_citizen(organisation, email="premier@example.org")))
     one = count_queries(client)
     for number in range(19):
-        delivery = send(make_citizen(organisation, email=f"c{number}@example.org"), channel="sms" if number % 2 else None)
+        person = make_citizen(organisation, email=f"c{number}@example.org")
+        delivery = send(person, channel="sms" if number % 2 else None)
         if number % 3 == 0:
             failed(delivery)
     assert count_queries(client) == one

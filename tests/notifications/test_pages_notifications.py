@@ -212,7 +212,8 @@ def test_agent_list_query_count_is_constant(agent, agent_client):
 
 
 def confirmation_path(user):
-    return f"/compte/confirmer/{urlsafe_base64_encode(force_bytes(user.pk))}/{email_confirmation_token.make_token(user)}/"
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"/compte/confirmer/{uidb64}/{email_confirmation_token.make_token(user)}/"
 
 
 @pytest.mark.parametrize("preferred_channel", ["email", "sms"])

@@ -220,9 +220,8 @@ def template_test(request, key):
             initial={name: getattr(source, name) for name in ("subject", "body", "sms_text", "letter_text")}, key=key
         )
         return _render_editor(request, kind, form, custom=custom, test_form=test_form, status=400)
-    own_variables = {
-        name: value for name, value in sample_context(kind).items() if name not in ("collectivite", "destinataire", "lien")
-    }
+    common = ("collectivite", "destinataire", "lien")  # the real ones are the administrator's and the collectivité's
+    own_variables = {name: value for name, value in sample_context(kind).items() if name not in common}
     link = request.build_absolute_uri(reverse("agent_notifications:list"))
     asked = Channel(test_form.cleaned_data["channel"])
     try:
