@@ -5,7 +5,7 @@ import pytest
 
 from guichet.notifications.models import MessageTemplate, Notification
 from guichet.notifications.services import claim, notify, record_failed
-from tests.browser.conftest import assert_accessible, browser, page, site_url  # noqa: F401 — fixtures
+from tests.browser.conftest import assert_accessible, site_url
 from tests.conftest import client_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
