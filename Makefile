@@ -7,6 +7,8 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Links written into the demo's messages carry the demo server's port.
+demo demo-data run: export GUICHET_PUBLIC_PORT = $(PORT)
 
 .PHONY: demo test install messages migrate demo-data run browser clean
 

@@ -46,6 +46,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*")
 # Host names of the platform itself: the bare host lists the collectivités, and `<slug>.<host>`
 # reaches the collectivité whose slug it is (`saint-aubin.localhost:8000` in development).
 GUICHET_PLATFORM_HOSTS = env_list("GUICHET_PLATFORM_HOSTS", "localhost,127.0.0.1,testserver")
+# Port of the links written into messages (e-mails, SMS, letters) when the site is not on 80/443 (development).
+GUICHET_PUBLIC_PORT = os.environ.get("GUICHET_PUBLIC_PORT", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -14,6 +14,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guichet.accounts.models import User
 from guichet.agents.models import Membership, Service
 from guichet.households.models import HouseholdMember
+from guichet.notifications.models import Notification
+from guichet.notifications.services import notify
 from guichet.organisations.models import Organisation
 
 DEMO_PASSWORD = "demo-guichet-2026"  # noqa: S105 — the demo's published password
@@ -173,6 +175,8 @@ def _citizens(organisation, data, domain):
             )
             for relationship, member_civility, member_first, member_last, member_birth in household
         )
+        if not Notification.objects.filter(recipient=citizen).exists():
+            notify(citizen, "account.welcome", link="/compte/")
         accounts.append(citizen)
     return accounts
 

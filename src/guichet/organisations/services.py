@@ -45,6 +45,7 @@ def organisation_url(organisation, path="/", scheme="http", port=None):
     host = organisation.hosts.values_list("name", flat=True).first()
     if not host:
         host = f"{organisation.slug}.{settings.GUICHET_PLATFORM_HOSTS[0]}"
+    port = port or settings.GUICHET_PUBLIC_PORT
     if port:
         host = f"{host}:{port}"
     return f"{scheme}://{host}{path}"
