@@ -10,9 +10,13 @@ PYTEST_ARGS ?=
 # Links written into the demo's messages carry the demo server's port.
 demo demo-data run: export GUICHET_PUBLIC_PORT = $(PORT)
 
-.PHONY: demo test install messages migrate demo-data run browser clean
+.PHONY: demo test install system-deps messages migrate demo-data run browser clean
 
-install: $(VENV)/.installed
+install: system-deps $(VENV)/.installed
+
+# WeasyPrint (postal letters) needs Pango from the system.
+system-deps:
+	@ldconfig -p | grep -q libpango-1.0 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
