@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guichet.sms",
     "guichet.notifications",
     "guichet.letters",
+    "guichet.formdefs",
     "guichet.demo",
 ]
 
