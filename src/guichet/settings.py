@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guichet.sms",
     "guichet.notifications",
     "guichet.letters",
+    "guichet.service_requests",
     "guichet.formdefs",
     "guichet.demo",
 ]

@@ -1,0 +1,217 @@
+"""Requests made by citizens through an online procedure (Open311 calls them service requests).
+
+A request is a row of `ServiceRequest` from the first page of the form on: state `draft` while the citizen
+fills it in (answers saved at each page), then `submitted` exactly once. It keeps the `ProcedureVersion` it was
+made with, so later versions of the procedure never change how it reads. Its files are `Attachment`s, its
+history is the append-only `RequestEvent` timeline (written only through `services.add_event`).
+"""
+
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guichet.organisations.models import OrganisationOwned, OrganisationQuerySet
+
+from .storage import get_private_storage, private_name
+
+
+class ServiceRequest(OrganisationOwned):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        SUBMITTED = "submitted", _("Envoyée")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("En ligne")
+        PHONE = "phone", _("Téléphone")
+        COUNTER = "counter", _("Accueil")
+        POSTAL = "postal", _("Courrier")
+        EMAIL = "email", _("Courriel")
+        API = "api", _("Interface de programmation")
+
+    version = models.ForeignKey(
+        "procedures.ProcedureVersion", verbose_name=_("version de la démarche"), on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    procedure = models.ForeignKey(
+        "procedures.Procedure", verbose_name=_("démarche"), on_delete=models.PROTECT, related_name="requests"
+    )
+    tracking_code = models.CharField(_("numéro de suivi"), max_length=12, unique=True)
+    state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.DRAFT)
+
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("usager"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="service_requests",
+    )
+    # Submitters without an account (procedures open to anyone).
+    contact_name = models.CharField(_("nom du demandeur"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("courriel du demandeur"), blank=True)
+    contact_phone = models.CharField(_("téléphone du demandeur"), max_length=30, blank=True)
+
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("saisie par"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    service = models.ForeignKey(
+        "agents.Service", verbose_name=_("service"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="requests",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent en charge"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="assigned_requests",
+    )
+    status = models.CharField(_("statut"), max_length=80, blank=True)
+    waiting_for_citizen = models.BooleanField(_("en attente de l'usager"), default=False)
+    information_request = models.TextField(_("complément demandé"), blank=True)
+    deadline = models.DateField(_("date limite"), null=True, blank=True)
+
+    data = models.JSONField(_("réponses"), default=dict, blank=True)
+    current_page = models.CharField(_("page en cours"), max_length=80, blank=True)
+
+    submitted_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("mise à jour le"), auto_now=True)
+    closed_at = models.DateTimeField(_("close le"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymisée le"), null=True, blank=True)
+    lock_version = models.PositiveIntegerField(_("version (verrou optimiste)"), default=0)
+
+    class Meta:
+        verbose_name = _("demande")
+        verbose_name_plural = _("demandes")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organisation", "service", "status"], name="request_org_service_status"),
+            models.Index(fields=["organisation", "citizen"], name="request_org_citizen"),
+        ]
+
+    def __str__(self):
+        return f"{self.tracking_code} — {self.version.title if self.version_id else ''}".rstrip(" —")
+
+    @property
+    def is_draft(self):
+        return self.state == self.State.DRAFT
+
+    @property
+    def is_submitted(self):
+        return self.state == self.State.SUBMITTED
+
+    @property
+    def title(self):
+        """The procedure's title as it was when this request's version was published."""
+        return self.version.title
+
+    def status_definition(self, status_id=None):
+        """The workflow status (dict from the version's snapshot) of `status_id` (default: the current one)."""
+        status_id = self.status if status_id is None else status_id
+        for status in (self.version.workflow or {}).get("statuses", []):
+            if status.get("id") == status_id:
+                return status
+        return None
+
+    def status_label(self, status_id=None):
+        status = self.status_definition(status_id)
+        if status:
+            return status.get("label") or status.get("id")
+        return status_id if status_id is not None else self.status
+
+
+def attachment_upload_to(instance, filename):
+    """An unguessable name under the collectivité's folder of the private storage (never the citizen's name)."""
+    return private_name(instance.organisation_id, "attachments", PurePosixPath(filename).suffix[:10])
+
+
+class Attachment(OrganisationOwned):
+    class Source(models.TextChoices):
+        CITIZEN = "citizen", _("Usager")
+        AGENT = "agent", _("Agent")
+        GENERATED = "generated", _("Document produit")
+
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("demande"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    field_id = models.CharField(_("champ"), max_length=80, blank=True)
+    file = models.FileField(_("fichier"), storage=get_private_storage, upload_to=attachment_upload_to, max_length=255)
+    original_name = models.CharField(_("nom d'origine"), max_length=255)
+    content_type = models.CharField(_("type de contenu"), max_length=100)
+    size = models.PositiveBigIntegerField(_("taille (octets)"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("déposé par"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(_("origine"), max_length=10, choices=Source.choices, default=Source.CITIZEN)
+    created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class AppendOnlyQuerySet(OrganisationQuerySet):
+    def delete(self):
+        raise ValidationError(_("L'historique d'une demande ne s'efface pas."))
+
+
+class RequestEvent(OrganisationOwned):
+    """One line of a request's timeline. Append-only: written by `services.add_event`, never changed."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Brouillon commencé")
+        SUBMITTED = "submitted", _("Demande envoyée")
+        STATUS_CHANGED = "status_changed", _("Changement de statut")
+        ACTION = "action", _("Action")
+        MESSAGE_CITIZEN = "message_citizen", _("Message de l'usager")
+        MESSAGE_AGENT = "message_agent", _("Message de l'agent")
+        NOTE = "note", _("Note interne")
+        NOTIFICATION = "notification", _("Notification envoyée")
+        INFORMATION_REQUESTED = "information_requested", _("Complément demandé")
+        INFORMATION_ANSWERED = "information_answered", _("Complément apporté")
+        DOCUMENT_GENERATED = "document_generated", _("Document produit")
+        ATTACHMENT_ADDED = "attachment_added", _("Pièce ajoutée")
+        WEBHOOK = "webhook", _("Appel d'un service externe")
+        ASSIGNED = "assigned", _("Attribution")
+        VIEWED = "viewed", _("Consultation")
+        DEADLINE_SET = "deadline_set", _("Date limite fixée")
+        DOCUMENT_KEPT = "document_kept", _("Pièce conservée dans l'espace documents")
+        ANONYMISED = "anonymised", _("Anonymisation")
+
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("demande"), on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(_("type"), max_length=40, choices=Kind.choices)
+    visible_to_citizen = models.BooleanField(_("visible par l'usager"), default=False)
+    status_from = models.CharField(_("statut de départ"), max_length=80, blank=True)
+    status_to = models.CharField(_("nouveau statut"), max_length=80, blank=True)
+    text = models.TextField(_("texte"), blank=True)
+    data = models.JSONField(_("données"), default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("événement d'une demande")
+        verbose_name_plural = _("événements des demandes")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["request", "at"], name="request_event_timeline")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.at:%d/%m/%Y %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("L'historique d'une demande ne se modifie pas."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("L'historique d'une demande ne s'efface pas."))
