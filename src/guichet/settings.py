@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "guichet.notifications",
     "guichet.letters",
     "guichet.service_requests",
+    "guichet.procedures",
     "guichet.formdefs",
     "guichet.demo",
 ]
