@@ -57,3 +57,41 @@ class Workflow(OrganisationOwned):
 
     def __str__(self):
         return self.name
+
+
+class PendingTimer(OrganisationOwned):
+    """A timer of the status a request is in: due at `due_at`, or once the request's deadline has passed."""
+
+    request = models.ForeignKey("service_requests.ServiceRequest", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=80)
+    index = models.PositiveSmallIntegerField()
+    goto = models.CharField(max_length=80)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    on_deadline = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["on_deadline"], name="pending_timer_on_deadline")]
+
+
+class InformationRequest(OrganisationOwned):
+    """What an agent asked the citizen; the request goes to `then` once answered."""
+
+    request = models.ForeignKey("service_requests.ServiceRequest", on_delete=models.CASCADE, related_name="+")
+    message = models.TextField()
+    then = models.CharField(max_length=80)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+
+class ScheduledAnonymisation(OrganisationOwned):
+    """The day from which the request's personal data are erased (once it is closed)."""
+
+    request = models.OneToOneField("service_requests.ServiceRequest", on_delete=models.CASCADE, related_name="+")
+    due_on = models.DateField(db_index=True)
