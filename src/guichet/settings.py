@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guichet.sms",
     "guichet.notifications",
     "guichet.letters",
+    "guichet.documents",
     "guichet.service_requests",
     "guichet.procedures",
     "guichet.formdefs",
