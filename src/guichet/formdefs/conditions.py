@@ -24,18 +24,24 @@ import re
 
 from .schema import page_fields, pages
 
-NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 TRUE_WORDS = ("true", "oui", "1")
 FALSE_WORDS = ("false", "non", "0")
 MAX_DEPTH = 20
+# Trimmed characters: the same set in conditions.js (str.strip() and String.trim() differ on a few).
+WHITESPACE = " \t\n\r\f\v\u00a0"
+
+
+def trim(text):
+    return text.strip(WHITESPACE)
 
 
 def is_empty(value):
     if value is None:
         return True
     if isinstance(value, str):
-        return value.strip() == ""
+        return trim(value) == ""
     if isinstance(value, list):
         return len(value) == 0
     if isinstance(value, dict):
@@ -48,9 +54,12 @@ def as_number(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int too large for a float: JavaScript reads it as ±Infinity
+            return float("inf") if value > 0 else float("-inf")
     if isinstance(value, str):
-        text = value.strip()
+        text = trim(value)
         if NUMBER.match(text):
             return float(text.replace(",", "."))
     return None
@@ -63,7 +72,8 @@ def as_bool(value):
     if isinstance(value, (int, float)):
         return True if value == 1 else False if value == 0 else None
     if isinstance(value, str):
-        text = value.strip().lower()
+        text = trim(value)
+        text = text.lower() if text.isascii() else text
         if text in TRUE_WORDS:
             return True
         if text in FALSE_WORDS:
@@ -72,13 +82,7 @@ def as_bool(value):
 
 
 def _text(value):
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return None  # numbers are compared as numbers before reaching here
-    return None
+    return trim(value) if isinstance(value, str) else None
 
 
 def scalar_eq(answer, expected):
@@ -113,8 +117,8 @@ def _comparable(value):
     number = as_number(value)
     if number is not None:
         return ("number", number)
-    if isinstance(value, str) and ISO_DATE.match(value.strip()):
-        return ("date", value.strip())
+    if isinstance(value, str) and ISO_DATE.match(trim(value)):
+        return ("date", trim(value))
     return None
 
 
@@ -167,6 +171,19 @@ def evaluate(condition, answers, _depth=0):
     if op in ("gt", "lt", "gte", "lte"):
         return op_order(answer, expected, op)
     return False
+
+
+def referenced_fields(condition, _depth=0):
+    """Ids of the fields a condition reads."""
+    if not isinstance(condition, dict) or _depth > MAX_DEPTH:
+        return set()
+    for combinator in ("all", "any"):
+        if combinator in condition:
+            parts = condition[combinator] if isinstance(condition[combinator], list) else []
+            return set().union(*(referenced_fields(part, _depth + 1) for part in parts))
+    if "not" in condition:
+        return referenced_fields(condition["not"], _depth + 1)
+    return {condition["field"]} if isinstance(condition.get("field"), str) else set()
 
 
 def is_visible(item, answers):
