@@ -113,7 +113,7 @@ def workflow_problems(definition, prefix="workflow.definition"):
 
     problems = []
     for problem in validate_workflow(definition):
-        path = getattr(problem, "path", "")
+        path = getattr(problem, "location", None) or getattr(problem, "path", "")
         message = getattr(problem, "message", problem)
         problems.append(Problem(_prefixed(prefix, path), message))
     return problems
