@@ -7,6 +7,7 @@ urlpatterns = [
     path("compte/foyer/", include("guichet.households.urls")),
     path("compte/identite/", include("guichet.oidc.urls")),
     path("compte/notifications/", include("guichet.notifications.urls")),
+    path("", include("guichet.service_requests.urls")),
     path("compte/", include("guichet.accounts.urls")),
     path("demarches/", include("guichet.procedures.urls")),
     path("agents/admin/identite/", include("guichet.oidc.admin_urls")),

@@ -66,6 +66,34 @@ KINDS = {
             },
         ),
         MessageKind(
+            key="request.receipt",
+            label=_("Accusé de réception d'une demande"),
+            subject="Accusé de réception de votre demande {{ demande.code }}",
+            body=GREETING + "\n\nNous avons bien reçu le {{ demande.date }} votre demande « {{ demande.titre }} ». "
+            "Son numéro de suivi est {{ demande.code }}.\n\nService chargé de votre demande : {{ demande.service }}."
+            "{% if demande.delai %}\nElle sera traitée au plus tard le {{ demande.delai }}.{% endif %}"
+            "\n\n{{ demande.silence }}\n\nSuivez votre demande et téléchargez l'accusé de réception : {{ lien }}"
+            + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : demande {{ demande.code }} bien reçue le {{ demande.date }}. "
+            "Suivi : {{ lien }}",
+            letter_text=GREETING + "\n\nNous avons bien reçu le {{ demande.date }} votre demande « {{ demande.titre }} "
+            "», enregistrée sous le numéro {{ demande.code }}.\n\nService chargé de votre demande : "
+            "{{ demande.service }}.{% if demande.delai %}\nElle sera traitée au plus tard le {{ demande.delai }}."
+            "{% endif %}\n\n{{ demande.silence }}" + SIGNATURE,
+            variables={
+                "demande.code": (_("Numéro de suivi de la demande"), "RQ-7K4M-2P9X"),
+                "demande.titre": (_("Titre de la démarche"), "Demande d'acte de naissance"),
+                "demande.service": (_("Service chargé de la demande"), "État civil"),
+                "demande.date": (_("Date de réception de la demande"), "3 mars 2026"),
+                "demande.delai": (_("Date limite de traitement (vide sans délai)"), "2 avril 2026"),
+                "demande.silence": (
+                    _("Ce que vaut le silence de l'administration à l'issue du délai, et les voies de recours"),
+                    "Si aucune décision ne vous a été notifiée au plus tard le 2 avril 2026, votre demande sera "
+                    "réputée acceptée (décision implicite d'acceptation).",
+                ),
+            },
+        ),
+        MessageKind(
             key="notifications.test",
             label=_("Message d'essai"),
             subject="Message d'essai de {{ collectivite.nom }}",
