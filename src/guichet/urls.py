@@ -2,12 +2,15 @@
 
 from django.urls import include, path
 
+from guichet.service_requests.agent_urls import attachment_urls
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("compte/foyer/", include("guichet.households.urls")),
     path("compte/identite/", include("guichet.oidc.urls")),
     path("compte/notifications/", include("guichet.notifications.urls")),
     path("", include("guichet.service_requests.urls")),
+    path("compte/documents/", include("guichet.documents.urls")),
     path("compte/", include("guichet.accounts.urls")),
     path("demarches/", include("guichet.procedures.urls")),
     path("agents/admin/identite/", include("guichet.oidc.admin_urls")),
@@ -15,6 +18,8 @@ urlpatterns = [
     path("agents/courriers/", include("guichet.letters.urls")),
     path("agents/admin/messages/", include("guichet.notifications.admin_urls")),
     path("agents/admin/demarches/", include("guichet.procedures.admin_urls")),
+    path("pieces/", include(attachment_urls)),
+    path("agents/demandes/", include("guichet.service_requests.agent_urls")),
     path("agents/", include("guichet.notifications.agent_urls")),
     path("agents/", include("guichet.agents.urls")),
     path("", include("guichet.organisations.urls")),

@@ -319,40 +319,25 @@ def attachment_response(attachment, *, filename=None):
 # -- Who may see a request's files -------------------------------------------------------------------------------
 
 def agent_may_see(user, service_request):
-    """Org administrators see every request; other agents those of their services."""
+    """Org administrators see every submitted request of their collectivité; other agents those of their services."""
     if not is_verified_agent(user) or user.organisation_id != service_request.organisation_id:
+        return False
+    if not service_request.is_submitted:
         return False
     if is_org_admin(user):
         return True
     return service_request.service_id is not None and services_of(user).filter(pk=service_request.service_id).exists()
 
 
-def session_follows(http_request, service_request):
-    """True when this browser's session was given access to the request (anonymous submitter or follower)."""
-    from . import services
-
-    follows = getattr(services, "session_may_follow", None)
-    if follows is not None:
-        return bool(follows(http_request, service_request))
-    granted = http_request.session.get(FOLLOW_SESSION_KEY) or []
-    return service_request.tracking_code in granted
-
-
-FOLLOW_SESSION_KEY = "followed_requests"
-
-
 def may_download(http_request, attachment):
-    user = http_request.user
+    """The agents who may see the request, and whoever may see it on the citizens' pages (its citizen, the
+    browser session of an anonymous submitter or follower: `services.may_access`)."""
+    from .services import may_access
+
     service_request = attachment.request
-    if service_request.anonymised_at is not None and not is_verified_agent(user):
-        return False
-    if user.is_authenticated:
-        if user.is_citizen:
-            return service_request.citizen_id == user.pk or (
-                service_request.citizen_id is None and session_follows(http_request, service_request)
-            )
-        return agent_may_see(user, service_request)
-    return session_follows(http_request, service_request)
+    if agent_may_see(http_request.user, service_request):
+        return True
+    return may_access(http_request, service_request)
 
 
 def download(http_request, pk):

@@ -1,0 +1,17 @@
+"""Agents' request pages (mounted at /agents/demandes/) and the permission-checked downloads (/pieces/)."""
+
+from django.urls import path
+
+from . import agent_views, files
+
+app_name = "agent_requests"
+urlpatterns = [
+    path("", agent_views.request_list, name="list"),
+    path("<str:code>/", agent_views.request_detail, name="detail"),
+    path("<str:code>/note/", agent_views.add_note, name="note"),
+    path("<str:code>/actions/<str:button_id>/", agent_views.press_button, name="press"),
+    path("<str:code>/pieces/<int:pk>/garder/", agent_views.keep_document, name="keep_document"),
+]
+
+# Included at /pieces/ with the namespace "attachments": `attachments:download`.
+attachment_urls = ([path("<int:pk>/", files.download, name="download")], "attachments")
