@@ -42,7 +42,7 @@ def layout(defn):
         edges.setdefault(transition.source, []).append(transition.target)
     column = {}
     initial = defn.get("initial") if isinstance(defn, dict) else None
-    if initial in ids:
+    if isinstance(initial, str) and initial in ids:
         column[initial] = 0
         queue = [initial]
         while queue:

@@ -96,7 +96,7 @@ def reachable(defn):
     """Status ids reachable from the initial status."""
     known = set(status_ids(defn))
     initial = defn.get("initial") if isinstance(defn, dict) else None
-    if initial not in known:
+    if not isinstance(initial, str) or initial not in known:
         return set()
     edges = {}
     for transition in transitions(defn):
@@ -190,7 +190,7 @@ class _Checker:
         seen = set()
         for index, status in enumerate(statuses):
             self.status(f"statuses[{index}]", status, seen)
-        if initial in self.ids:
+        if isinstance(initial, str) and initial in self.ids:
             ways = reachable(defn)
             for index, status in enumerate(statuses_of(defn)):
                 sid = status.get("id")
