@@ -20,6 +20,7 @@ from guichet.notifications.models import Delivery, MessageTemplate, Notification
 from guichet.oidc.models import ExternalIdentity, IdentityProvider
 from guichet.sms.models import SmsReceipt, SmsSettings
 from tests.conftest import PASSWORD, client_for, make_agent, make_citizen, make_service
+from tests.documents.builders import kept_document, request_with_attachment
 
 
 def parameterised_url_names():
@@ -104,6 +105,21 @@ def montclair_template(o):
     )
 
 
+def montclair_request(o):
+    """A request of Montclair's citizen, with a file → (request, attachment)."""
+    return request_with_attachment(o["service"].organisation, o["service"], o["citizen"])
+
+
+def montclair_keep_kwargs(o):
+    service_request, attachment = montclair_request(o)
+    return {"code": service_request.tracking_code, "pk": attachment.pk}
+
+
+def montclair_document(o):
+    """A checked document kept in the space of Montclair's citizen."""
+    return kept_document(o["service"].organisation, o["service"], o["citizen"])
+
+
 def uid(user):
     return urlsafe_base64_encode(force_bytes(user.pk))
 
@@ -153,6 +169,16 @@ GUESSES = {
     "accounts:email_change_confirm": (
         "citizen", lambda o: {"token": make_email_change_token(o["citizen"], "pirate@example.org")}
     ),
+    # Requests' files, the agents' request pages and the citizens' document space.
+    "attachments:download": ("admin", lambda o: {"pk": montclair_request(o)[1].pk}),
+    "agent_requests:detail": ("admin", lambda o: {"code": montclair_request(o)[0].tracking_code}),
+    "agent_requests:note": ("admin", lambda o: {"code": montclair_request(o)[0].tracking_code}),
+    "agent_requests:press": (
+        "admin", lambda o: {"code": montclair_request(o)[0].tracking_code, "button_id": "accepter"}
+    ),
+    "agent_requests:keep_document": ("admin", lambda o: montclair_keep_kwargs(o)),
+    "documents:file": ("citizen", lambda o: {"pk": montclair_document(o).pk}),
+    "documents:delete": ("citizen", lambda o: {"pk": montclair_document(o).pk}),
 }
 # One-time links answer with an "invalid link" page rather than 404; the other URLs are simply not there.
 LINK_PAGES = {"accounts:confirm", "accounts:password_reset_confirm", "agents:set_password",

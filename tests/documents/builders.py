@@ -108,3 +108,22 @@ def docx_bytes(extra=()):
         for name, content in extra:
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def request_with_attachment(organisation, service, citizen, slug="demande-avec-piece"):
+    """A submitted request of `citizen` with one PDF on its « justificatif » field → (request, attachment)."""
+    from guichet.service_requests.files import store_uploads
+    from guichet.service_requests.models import Attachment
+
+    service_request = make_request(make_version(organisation, service, slug=slug), citizen=citizen)
+    ids, errors = store_uploads(service_request, "justificatif", [pdf_file()], (("pdf",), 1, 1))
+    assert errors == []
+    return service_request, Attachment.objects.get(pk=ids[0])
+
+
+def kept_document(organisation, service, citizen, agent=None):
+    """A checked « justificatif de domicile » kept in `citizen`'s document space."""
+    from guichet.documents.services import keep_checked_attachment
+
+    _request, attachment = request_with_attachment(organisation, service, citizen, slug="justificatif-garde")
+    return keep_checked_attachment(attachment, "justificatif-domicile", None, agent)
