@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "guichet.documents",
     "guichet.service_requests",
     "guichet.procedures",
+    "guichet.workflows",
     "guichet.formdefs",
     "guichet.demo",
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("agents/admin/demarches/", include("guichet.procedures.admin_urls")),
     path("pieces/", include(attachment_urls)),
     path("agents/demandes/", include("guichet.service_requests.agent_urls")),
+    path("agents/admin/circuits/", include("guichet.workflows.urls")),
     path("agents/", include("guichet.notifications.agent_urls")),
     path("agents/", include("guichet.agents.urls")),
     path("", include("guichet.organisations.urls")),
