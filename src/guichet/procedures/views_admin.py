@@ -5,6 +5,8 @@ edits the procedure's working copy (`draft_form`) through `guichet.formdefs.edit
 new version.
 """
 
+import re
+
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Count, Q
@@ -15,12 +17,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guichet.agents.permissions import org_admin_required
-from guichet.formdefs import DefinitionError, build_page_form, editing
+from guichet.formdefs import DefinitionError, build_page_form, editing, is_visible
+from guichet.formdefs.conditions import visible_answers
 from guichet.formdefs.schema import find_page, page_fields, pages
 
 from . import builder, exchange, services
 from .forms import CatalogueImportForm, FieldForm, ImportForm, NewFieldForm, PageForm, ProcedureSettingsForm
 from .models import Procedure, ProcedureVersion
+
+
+EMPTY_PAGE_PATH = re.compile(r"^pages\[\d+\]\.fields$")
+PREVIEW_SESSION_KEY = "procedures-preview-%s"
+
+
+def _post(request):
+    return request.POST if request.method == "POST" else None
 
 
 def _procedures(request):
@@ -54,7 +65,7 @@ def procedure_list(request):
 
 @org_admin_required
 def procedure_create(request):
-    form = ProcedureSettingsForm(request.POST or None, organisation=request.organisation)
+    form = ProcedureSettingsForm(_post(request), organisation=request.organisation)
     if request.method == "POST" and form.is_valid():
         procedure = form.save(commit=False)
         procedure.draft_form = {"pages": [{"id": "demande", "title": _("Votre demande"), "condition": None,
@@ -82,7 +93,7 @@ def procedure_detail(request, pk):
 @org_admin_required
 def procedure_settings(request, pk):
     procedure = _procedure(request, pk)
-    form = ProcedureSettingsForm(request.POST or None, instance=procedure, organisation=request.organisation)
+    form = ProcedureSettingsForm(_post(request), instance=procedure, organisation=request.organisation)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Les réglages sont enregistrés."))
@@ -151,16 +162,33 @@ def form_builder(request, pk):
     return render(request, "procedures/admin/builder.html", context)
 
 
-def _apply(request, pk, operation):
+def _new_problems(before, after):
+    """Problems of `after` that `before` did not have (an empty page is not one: it is being composed)."""
+    from guichet.formdefs import validate_definition
+
+    known = {(problem.path, problem.message) for problem in validate_definition(before)}
+    return [problem for problem in validate_definition(after)
+            if (problem.path, problem.message) not in known and not EMPTY_PAGE_PATH.match(problem.path)]
+
+
+def _apply(request, pk, operation, *, check=True):
     """Run a formdefs editing operation on the working copy, under a lock (two tabs never lose a change).
+    With `check`, a change that makes the form invalid (a bad pattern, a default not among the choices…) is
+    refused with the problems found.
 
     Returns (procedure, error message or None)."""
     with transaction.atomic():
         procedure = _procedure(request, pk, lock=True)
+        before = procedure.draft_form or {"pages": []}
         try:
-            procedure.draft_form = operation(procedure.draft_form or {"pages": []})
+            after = operation(before)
         except DefinitionError as error:
             return procedure, error.message
+        if check:
+            problems = _new_problems(before, after)
+            if problems:
+                return procedure, " ".join(problem.message for problem in problems)
+        procedure.draft_form = after
         procedure.save(update_fields=["draft_form", "updated_at"])
     return procedure, None
 
@@ -169,11 +197,11 @@ def _apply(request, pk, operation):
 def page_add(request, pk):
     procedure = _procedure(request, pk)
     defn = procedure.draft_form or {"pages": []}
-    form = PageForm(request.POST or None, defn=defn)
+    form = PageForm(_post(request), defn=defn)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         procedure, error = _apply(request, pk, lambda d: editing.add_page(
-            d, page_id=data["page_id"], title=data["title"], condition=data["condition"]))
+            d, page_id=data["page_id"], title=data["title"], condition=data["condition"]), check=False)
         if error is None:
             messages.success(request, _("La page « %(title)s » est ajoutée.") % {"title": data["title"]})
             return redirect(_builder_url(procedure, f"page-{data['page_id']}"))
@@ -188,7 +216,7 @@ def page_edit(request, pk, page_id):
     page = find_page(defn, page_id)
     if page is None:
         raise Http404
-    form = PageForm(request.POST or None, defn=defn, page=page)
+    form = PageForm(_post(request), defn=defn, page=page)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         procedure, error = _apply(request, pk, lambda d: editing.update_page(
@@ -236,7 +264,7 @@ def field_add(request, pk, page_id, block_id=None):
     kind, chooser = _field_type_or_chooser(request, procedure, block is not None, context)
     if chooser is not None:
         return chooser
-    form = FieldForm(request.POST or None, kind=kind, defn=defn, block=block)
+    form = FieldForm(_post(request), kind=kind, defn=defn, block=block)
     if request.method == "POST" and form.is_valid():
         new_field = form.new_field()
         procedure, error = _apply(request, pk, lambda d: editing.add_field(
@@ -266,7 +294,7 @@ def field_edit(request, pk, field_id, block_id=None):
     if field is None:
         raise Http404
     kind = field.get("type")
-    form = FieldForm(request.POST or None, kind=kind, defn=defn, field=field, block=block)
+    form = FieldForm(_post(request), kind=kind, defn=defn, field=field, block=block)
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
         procedure, error = _apply(request, pk, lambda d: editing.update_field(
@@ -292,7 +320,7 @@ def item_move(request, pk):
         messages.error(request, _("Déplacement impossible : élément ou sens inconnu."))
         return redirect(_builder_url(_procedure(request, pk)))
     procedure, error = _apply(request, pk, lambda d: editing.move(d, item_id, direction=direction,
-                                                                   block_id=block_id))
+                                                                   block_id=block_id), check=False)
     if error:
         messages.error(request, error)
     else:
@@ -323,7 +351,8 @@ def item_delete(request, pk):
     if item is None:
         raise Http404
     if request.method == "POST":
-        procedure, error = _apply(request, pk, lambda d: editing.delete(d, item_id, block_id=block_id))
+        procedure, error = _apply(request, pk, lambda d: editing.delete(d, item_id, block_id=block_id),
+                                  check=False)
         if error is None:
             messages.success(request, _("« %(label)s » est supprimé du formulaire.")
                              % {"label": item.get("title") or item.get("label") or item_id})
@@ -336,6 +365,8 @@ def item_delete(request, pk):
 
 @org_admin_required
 def form_preview(request, pk):
+    """A page of the working copy as a citizen sees it. Answers tried on a page are kept (in the session) so that
+    the conditions of the following pages can be tried too; nothing is saved in the database."""
     procedure = _procedure(request, pk)
     defn = procedure.draft_form or {"pages": []}
     all_pages = pages(defn)
@@ -346,16 +377,32 @@ def form_preview(request, pk):
     page = find_page(defn, page_id)
     if page is None:
         raise Http404
+    session_key = PREVIEW_SESSION_KEY % procedure.pk
+    answers = request.session.get(session_key) or {}
+    if request.method == "POST" and request.POST.get("reset"):
+        request.session.pop(session_key, None)
+        messages.success(request, _("Les réponses d'essai sont effacées."))
+        return redirect(f"{reverse('procedures_admin:preview', args=[procedure.pk])}?page={page_id}")
     problems = services.form_problems(defn)
     form, checked = None, False
     if not problems:
-        data = request.POST if request.method == "POST" else None
-        form = build_page_form(defn, page_id, answers={}, prefill={}, files_offered={}, data=data)
-        if data is not None:
-            checked = form.is_valid()
+        data = _post(request)
+        form = build_page_form(defn, page_id, answers=answers, prefill={}, files_offered={}, data=data)
+        if data is not None and form.is_valid():
+            checked = True
+            answers = {**answers, **form.page_answers}
+            request.session[session_key] = answers
+    hidden = [
+        {"label": field.get("label") or field.get("id"),
+         "condition": builder.describe_condition(field.get("condition"), defn)}
+        for field in page_fields(page)
+        if field.get("condition") and not is_visible(field, visible_answers(defn, answers))
+    ]
     return render(request, "procedures/admin/preview.html", {
         "procedure": procedure, "page": page, "pages": all_pages, "form": form, "problems": problems,
         "checked": checked, "condition": builder.describe_condition(page.get("condition"), defn),
+        "page_visible": is_visible(page, visible_answers(defn, answers)), "hidden": hidden,
+        "has_answers": bool(answers),
     })
 
 
@@ -437,7 +484,7 @@ def procedure_export(request, pk):
 
 @org_admin_required
 def procedure_import(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(_post(request), request.FILES if request.method == "POST" else None)
     problems = []
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["file"].read()
