@@ -141,11 +141,11 @@ def keep_checked_attachment(attachment, document_type, valid_until, agent):
                 document.file.storage.delete(document.file.name)
                 raise
         if valid_until:
-            text = _("%(type)s vérifié et gardé dans l'espace documents de l'usager, valable jusqu'au %(date)s.") % {
+            text = _("%(type)s vérifié et gardé dans l'espace « Mes documents », valable jusqu'au %(date)s.") % {
                 "type": label_of(document_type), "date": date_format(valid_until, "j F Y"),
             }
         else:
-            text = _("%(type)s vérifié et gardé dans l'espace documents de l'usager.") % {
+            text = _("%(type)s vérifié et gardé dans l'espace « Mes documents ».") % {
                 "type": label_of(document_type)
             }
         add_event(

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from guichet.agents.permissions import agent_required, is_org_admin, services_of
 from guichet.documents.services import DocumentError, keep_checked_attachment
@@ -35,6 +35,7 @@ def _procedures_for(user, organisation):
     return procedures.order_by("title")
 
 
+@require_GET
 @agent_required
 def request_list(request):
     organisation = request.organisation
@@ -136,6 +137,7 @@ def _render_detail(request, service_request, *, note_form=None, button_bound=Non
     return render(request, "service_requests/agent/detail.html", context, status=status)
 
 
+@require_GET
 @agent_required
 def request_detail(request, code):
     service_request = _request_for_agent(request, code)
