@@ -23,7 +23,6 @@ from typing import Callable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -166,16 +165,24 @@ def agent_link(request):
 
 
 def request_context(request, text=""):
-    """Variables offered to messages about a request."""
+    """Variables offered to messages about a request (the names of the `request.*` message kinds)."""
+    from guichet.letters.pdf import french_date
+    from guichet.procedures.services import silence_in_words
+
     status = request.status_definition() or {}
+    received = timezone.localdate(request.submitted_at) if request.submitted_at else None
     return {
         "demande": {
             "code": request.tracking_code,
             "numero": request.tracking_code,
+            "titre": request.version.title,
             "demarche": request.version.title,
             "statut": status.get("label", request.status) if status.get("visible", True) else "",
-            "date_limite": request.deadline.strftime("%d/%m/%Y") if request.deadline else "",
             "service": request.service.name if request.service_id else "",
+            "date": french_date(received) if received else "",
+            "delai": french_date(request.deadline) if request.deadline else "",
+            "date_limite": french_date(request.deadline) if request.deadline else "",
+            "silence": silence_in_words(request.version),
             "message": text,
         },
         "objet": request.version.title,

@@ -83,10 +83,6 @@ def workflow_create(request):
     return render(request, "workflows/create.html", {"form": form})
 
 
-def _problems_with_labels(definition):
-    return validate_workflow(definition)
-
-
 @org_admin_required
 @require_http_methods(["GET", "POST"])
 def workflow_edit(request, pk):
