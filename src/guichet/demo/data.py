@@ -17,6 +17,7 @@ from guichet.households.models import HouseholdMember
 from guichet.notifications.models import Notification
 from guichet.notifications.services import notify
 from guichet.organisations.models import Organisation
+from guichet.procedures.exchange import load_catalogue
 
 DEMO_PASSWORD = "demo-guichet-2026"  # noqa: S105 — the demo's published password
 OPERATOR_EMAIL = "operateur@guichet.localhost"
@@ -201,4 +202,7 @@ def load_demo():
         commune = _organisation(data, kind=Organisation.Kind.COMMUNE, intercommunality=epci)
         logins += _agents(commune, _services(commune, COMMUNE_SERVICES), f"{commune.slug}.localhost")
         logins += _citizens(commune, data, "example.org")
+    # The procedures of the Guichet catalogue, published in every demo collectivité (those already there are kept).
+    for organisation in Organisation.objects.filter(slug__in=[EPCI["slug"], *(data["slug"] for data in COMMUNES)]):
+        load_catalogue(organisation)
     return logins
