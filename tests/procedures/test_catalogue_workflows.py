@@ -1,0 +1,114 @@
+"""The workflows of the shipped catalogue really run: every button of every status, pressed by an agent of the
+responsible service, leads where it says (its actions run: notifications, requests for documents, generated
+documents, notes, deadlines), the citizen's answer to a request for documents moves the request on, and every
+timer fires."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from guichet.agents.models import Membership
+from guichet.procedures import exchange
+from guichet.service_requests.models import Attachment, RequestEvent, ServiceRequest
+from guichet.service_requests.services import create_request
+from guichet.workflows import engine
+from tests.conftest import make_agent, make_citizen, make_service
+from tests.procedures.test_catalogue import KEYS, load, submit_everything
+
+pytestmark = pytest.mark.django_db
+
+FORM_DATA = {"message": "Merci de joindre un justificatif de domicile de moins de 3 mois.",
+             "note": "Dossier vérifié au guichet."}
+
+
+@pytest.fixture
+def imported(request, organisation):
+    """The procedure imported and published, its suggested service created, an agent who manages it."""
+    key = request.param
+    data = load(key)
+    service = make_service(organisation, name=data["procedure"]["service"], slug=data["procedure"]["service"])
+    agent = make_agent(organisation, services=[service], role=Membership.Role.MANAGER, is_org_admin=True)
+    citizen = make_citizen(organisation)
+    procedure = exchange.import_catalogue_procedure(organisation, key).procedure
+    answers, _filled = submit_everything(data["form"], "first")
+    return procedure, agent, citizen, answers
+
+
+def new_request(procedure, citizen, answers, status=None, actor=None):
+    version = procedure.current_version
+    service_request = create_request(
+        organisation=procedure.organisation, version=version, procedure=procedure, citizen=citizen,
+        state=ServiceRequest.State.SUBMITTED, submitted_at=timezone.now(), service=version.service, data=answers,
+    )
+    engine.start(service_request, None)
+    if status is not None and status != service_request.status:
+        engine.enter_status(service_request, status, actor, reason="Essai")
+    service_request.refresh_from_db()
+    return service_request
+
+
+def targets(actions):
+    return [action["status"] for action in actions if action["type"] == "goto"]
+
+
+@pytest.mark.parametrize("imported", KEYS, indirect=True)
+def test_every_button_leads_where_it_says(imported):
+    procedure, agent, citizen, answers = imported
+    definition = procedure.current_version.workflow
+    start = new_request(procedure, citizen, answers)
+    assert start.status == definition["initial"]
+    assert start.deadline is not None or not procedure.deadline_amount
+    pressed = 0
+    for status in definition["statuses"]:
+        for button in status["buttons"]:
+            service_request = new_request(procedure, citizen, answers, status["id"], agent)
+            offered = {item.id for item in engine.available_buttons(service_request, agent)}
+            assert button["id"] in offered, (status["id"], button["id"])
+            engine.press(service_request, button["id"], agent, form_data=FORM_DATA)
+            service_request.refresh_from_db()
+            gone_to = targets(button["actions"])
+            waits = [action for action in button["actions"] if action["type"] == "request_info"]
+            if gone_to:
+                assert service_request.status == gone_to[-1], (status["id"], button["id"])
+            if waits:
+                assert service_request.waiting_for_citizen
+                engine.answer_information_request(service_request, citizen, "Voici le justificatif demandé.")
+                service_request.refresh_from_db()
+                assert service_request.status == waits[-1]["then"]
+                assert not service_request.waiting_for_citizen
+            pressed += 1
+    assert pressed >= 2
+
+
+@pytest.mark.parametrize("imported", KEYS, indirect=True)
+def test_final_statuses_close_the_request_and_produce_their_documents(imported):
+    procedure, agent, citizen, answers = imported
+    for status in procedure.current_version.workflow["statuses"]:
+        if not status["final"]:
+            continue
+        service_request = new_request(procedure, citizen, answers, status["id"], agent)
+        assert service_request.closed_at is not None
+        documents = [action for action in status["on_enter"] if action["type"] == "generate_document"]
+        generated = Attachment.objects.filter(request=service_request, source=Attachment.Source.GENERATED)
+        assert generated.count() == len(documents)
+        if status["visible"]:
+            assert RequestEvent.objects.filter(request=service_request, kind="status_changed",
+                                               visible_to_citizen=True, status_to=status["id"]).exists()
+
+
+@pytest.mark.parametrize("imported", KEYS, indirect=True)
+def test_every_timer_fires(imported):
+    procedure, agent, citizen, answers = imported
+    for status in procedure.current_version.workflow["statuses"]:
+        for timer in status["timers"]:
+            service_request = new_request(procedure, citizen, answers, status["id"], agent)
+            if timer.get("on_deadline"):
+                ServiceRequest.objects.filter(pk=service_request.pk).update(
+                    deadline=timezone.localdate() - datetime.timedelta(days=1))
+                now = timezone.now()
+            else:
+                now = timezone.now() + datetime.timedelta(days=timer["after_days"], hours=1)
+            engine.run_timers(now=now)
+            service_request.refresh_from_db()
+            assert service_request.status == timer["goto"], (status["id"], timer)
