@@ -48,6 +48,16 @@ FORM = {"pages": [
 ]}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The follow-up attempts are counted in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def make_procedure(organisation, service, *, slug="acte-etat-civil", title="Demande d'acte d'état civil",
                    who="citizen", form=None, workflow=None, silence="none", deadline=30, unit="calendar_days",
                    publish=True):
@@ -125,3 +135,10 @@ def fill_all(client, service_request, motif="naissance"):
 
 def send(client, service_request):
     return client.post(f"/demandes/{service_request.tracking_code}/envoyer/")
+
+
+def text(response):
+    """The page's HTML with entities decoded (apostrophes are escaped by templates)."""
+    import html
+
+    return html.unescape(response.content.decode())
