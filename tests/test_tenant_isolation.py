@@ -125,6 +125,19 @@ def uid(user):
 
 
 # url name -> (who tries, how the identifiers are made from Montclair's objects)
+def montclair_workflow(o):
+    from guichet.workflows.models import Workflow, default_definition
+
+    workflow = Workflow.objects.filter(organisation=o["service"].organisation).first()
+    return workflow or Workflow.objects.create(
+        organisation=o["service"].organisation, name="Circuit", slug="circuit", definition=default_definition()
+    )
+
+
+def workflow_kwargs(o, **extra):
+    return {"pk": montclair_workflow(o).pk, **extra}
+
+
 GUESSES = {
     "households:edit": ("citizen", lambda o: {"pk": o["member"].pk}),
     "households:delete": ("citizen", lambda o: {"pk": o["member"].pk}),
@@ -179,6 +192,17 @@ GUESSES = {
     "agent_requests:keep_document": ("admin", lambda o: montclair_keep_kwargs(o)),
     "documents:file": ("citizen", lambda o: {"pk": montclair_document(o).pk}),
     "documents:delete": ("citizen", lambda o: {"pk": montclair_document(o).pk}),
+    # Workflow editor (administrators).
+    **{f"workflows:{name}": ("admin", lambda o: workflow_kwargs(o)) for name in (
+        "edit", "delete", "export", "import_into", "status_add")},
+    **{f"workflows:{name}": ("admin", lambda o: workflow_kwargs(o, sid="recue")) for name in (
+        "status", "status_delete", "status_move", "action_add", "button_add", "timer_add")},
+    **{f"workflows:{name}": ("admin", lambda o: workflow_kwargs(o, sid="recue", index=0)) for name in (
+        "action_delete", "action_move", "timer_delete")},
+    **{f"workflows:{name}": ("admin", lambda o: workflow_kwargs(o, sid="recue", bid="accepter")) for name in (
+        "button", "button_delete", "button_move", "button_action_add")},
+    **{f"workflows:{name}": ("admin", lambda o: workflow_kwargs(o, sid="recue", bid="accepter", index=0))
+       for name in ("button_action_delete", "button_action_move")},
 }
 # One-time links answer with an "invalid link" page rather than 404; the other URLs are simply not there.
 LINK_PAGES = {"accounts:confirm", "accounts:password_reset_confirm", "agents:set_password",
@@ -200,6 +224,7 @@ def snapshot(other):
         "sms_receipts": list(SmsReceipt.objects.values()),
         "notifications": list(Notification.objects.values("pk", "read_at")),
         "templates": list(MessageTemplate.objects.values()),
+        "workflows": list(montclair_workflow(other).__class__.objects.values("pk", "name", "definition")),
     }
 
 
