@@ -273,3 +273,13 @@ def test_an_unpublished_procedure_cannot_be_started(organisation, service, citiz
 def test_unknown_page_is_404(citizen_client, procedure):
     draft = start(citizen_client, procedure)
     assert citizen_client.get(page_url(draft, "inexistante")).status_code == 404
+
+
+def test_posting_a_page_hidden_by_a_condition_changes_nothing(citizen_client, procedure):
+    draft = start(citizen_client, procedure)
+    citizen_client.post(page_url(draft, "demandeur"),
+                        {"nom": "Martin", "prenom": "Camille", "motif": "naissance", "action": "next"})
+    response = citizen_client.post(page_url(draft, "mariage"), {"date_mariage": "2015-06-20", "action": "next"})
+    assert response.status_code == 302 and response.url == page_url(draft, "pieces")
+    draft.refresh_from_db()
+    assert "date_mariage" not in draft.data

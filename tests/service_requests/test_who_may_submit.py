@@ -72,3 +72,41 @@ def test_existing_drafts_are_offered_on_the_start_page(citizen_client, procedure
     page = citizen_client.get(start_url(procedure)).content.decode()
     assert f"Reprendre le brouillon {draft.tracking_code}" in page
     assert "Commencer une nouvelle demande" in page
+
+
+def test_a_counter_entry_is_sent_with_the_contact_details_and_seen_by_its_agent(
+        organisation, service, agent, agent_client):
+    from django.core import mail
+
+    from guichet.background.testing import run_ready_jobs
+    from tests.service_requests.conftest import fill_all, fill_contact, send
+
+    counter = make_procedure(organisation, service, slug="guichet", title="Saisie au guichet", who="agents")
+    draft = start(agent_client, counter)
+    fill_contact(agent_client, draft, name="Jeanne Roux", email="jeanne.roux@example.org")
+    fill_all(agent_client, draft)
+    response = send(agent_client, draft)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_submitted and draft.entered_by == agent and draft.citizen is None
+    assert agent_client.get(response.url).status_code == 200
+    assert agent_client.get(f"/demandes/{draft.tracking_code}/accuse-de-reception.pdf").status_code == 200
+    run_ready_jobs()
+    assert [message.to for message in mail.outbox if draft.tracking_code in message.subject] == [
+        ["jeanne.roux@example.org"]]
+
+
+def test_computed_values_are_never_taken_from_the_browser(organisation, service, citizen, citizen_client):
+    citizen.city = "Saint-Aubin"
+    citizen.save()
+    form = {"pages": [{"id": "p", "title": "Demande", "condition": None, "fields": [
+        {"id": "objet", "type": "text", "label": "Objet", "required": True},
+        {"id": "commune", "type": "computed", "label": "Commune", "expression": "{{ profile.city }}"},
+    ]}]}
+    computed = make_procedure(organisation, service, slug="calcul", title="Calcul", form=form)
+    draft = start(citizen_client, computed)
+    response = citizen_client.post(f"/demandes/{draft.tracking_code}/page/p/",
+                                   {"objet": "Test", "commune": "Paris", "action": "next"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.data == {"objet": "Test", "commune": "Saint-Aubin"}

@@ -89,7 +89,7 @@ def may_access(http_request, service_request):
     """Whether the visitor may see (and, while it is a draft, fill in) this request on the citizens' pages.
 
     Its citizen; for requests without a citizen, the browser session that made or followed it, or the agent
-    who enters it at the counter. Everybody else gets a 404 (the request's existence is not revealed).
+    who entered it at the counter (password and second factor). Everybody else gets a 404 (the request's existence is not revealed).
     """
     user = http_request.user
     if service_request.organisation_id != getattr(http_request.organisation, "pk", None):
@@ -99,8 +99,8 @@ def may_access(http_request, service_request):
     if user.is_authenticated:
         if service_request.citizen_id is not None:
             return service_request.citizen_id == user.pk
-        if user.is_agent and service_request.entered_by_id == user.pk and service_request.is_draft:
-            return True
+        if service_request.entered_by_id == user.pk and is_verified_agent(user):
+            return True  # the agent who enters it at the counter
     return session_may_follow(http_request, service_request)
 
 
