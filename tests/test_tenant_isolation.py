@@ -134,6 +134,17 @@ def montclair_workflow(o):
     )
 
 
+def montclair_procedure(o):
+    """A procedure published by Montclair, open to anyone."""
+    from tests.service_requests.conftest import make_procedure
+
+    return make_procedure(o["service"].organisation, o["service"], slug="signalement-montclair", who="anyone")
+
+
+def montclair_code(o):
+    return {"code": montclair_request(o)[0].tracking_code}
+
+
 def workflow_kwargs(o, **extra):
     return {"pk": montclair_workflow(o).pk, **extra}
 
@@ -192,6 +203,11 @@ GUESSES = {
     "agent_requests:keep_document": ("admin", lambda o: montclair_keep_kwargs(o)),
     "documents:file": ("citizen", lambda o: {"pk": montclair_document(o).pk}),
     "documents:delete": ("citizen", lambda o: {"pk": montclair_document(o).pk}),
+    # Citizens' request pages: Montclair's procedures and requests tried from Saint-Aubin's host.
+    "service_requests:start": ("citizen", lambda o: {"slug": montclair_procedure(o).slug}),
+    "service_requests:page": ("citizen", lambda o: {**montclair_code(o), "page_id": "demandeur"}),
+    **{f"service_requests:{name}": ("citizen", montclair_code) for name in (
+        "detail", "contact", "summary", "send", "receipt", "receipt_pdf", "complement", "delete")},
     # Workflow editor (administrators).
     **{f"workflows:{name}": ("admin", lambda o: workflow_kwargs(o)) for name in (
         "edit", "delete", "export", "import_into", "status_add")},
