@@ -19,6 +19,7 @@ from guichet.households.services import CitizenData, MemberData
 from guichet.notifications.catalogue import KINDS
 from guichet.procedures import exchange
 from guichet.procedures.models import DeadlineUnit, Procedure, SilenceMeans, Theme, WhoMaySubmit
+from guichet.service_requests.services import CONTACT_STEP
 from guichet.workflows.validation import validate_workflow
 from tests.conftest import make_service
 
@@ -85,8 +86,8 @@ def citizen_data():
     return CitizenData(
         civility="mme", first_name="Camille", last_name="Martin", email="camille.martin@example.org",
         birth_date=datetime.date(1985, 4, 12), age=40, phone="06 12 34 56 78", address_line="3 rue des Lilas",
-        address_complement="", postcode="54470", city="Saint-Aubin", postal_address="3 rue des Lilas\n54470 Saint-Aubin",
-        preferred_channel="email",
+        address_complement="", postcode="54470", city="Saint-Aubin",
+        postal_address="3 rue des Lilas\n54470 Saint-Aubin", preferred_channel="email",
         members=tuple(
             MemberData(relationship=member["relationship"], relationship_label="", civility="",
                        first_name=member["first_name"], last_name=member["last_name"],
@@ -134,7 +135,7 @@ def pick(values, strategy, count=1):
     return values[:count] if strategy == "first" else values[-count:]
 
 
-def simple_value(field, strategy):
+def simple_value(field, strategy, members=MEMBERS):
     """(POST value, JSON answer) of a field that is neither an address, a block nor a file."""
     kind = field["type"]
     if kind in ("text", "textarea"):
@@ -151,7 +152,7 @@ def simple_value(field, strategy):
         return ("oui", True) if strategy == "first" else ("non", False)
     if kind == "household_member":
         wanted = field.get("relationship")
-        offered = [member["id"] for member in MEMBERS if not wanted or member["relationship"] == wanted]
+        offered = [member["id"] for member in members if not wanted or member["relationship"] == wanted]
         chosen = offered if field.get("multiple") else pick(offered, strategy)
         return [str(item) for item in chosen], chosen
     values = [choice["value"] for choice in field["choices"]]
@@ -164,7 +165,7 @@ def simple_value(field, strategy):
     raise AssertionError(kind)
 
 
-def fill_page(defn, page, answers, strategy):
+def fill_page(defn, page, answers, strategy, members=MEMBERS):
     """(POST data, files) of a valid answer to every visible field of the page."""
     data, files = {}, {}
     kept = visible_answers(defn, answers)
@@ -190,7 +191,7 @@ def fill_page(defn, page, answers, strategy):
                     data[f"{field_id}__{index}__{sub['id']}"] = simple_value(sub, strategy)[0]
             kept[field_id] = [{}]
             continue
-        raw, answer = simple_value(field, strategy)
+        raw, answer = simple_value(field, strategy, members)
         data[field_id] = raw
         kept[field_id] = raw if answer is None else answer
     return data, files
@@ -232,6 +233,8 @@ def test_file_is_a_valid_procedure(key):
     assert procedure["title"] and procedure["short_description"] and procedure["documents_needed"]
     assert procedure["keywords"]
     assert formdefs.validate_definition(data["form"]) == []
+    # "coordonnees" is the citizen's journey step for the contact details of a request made without account.
+    assert all(page["id"] != CONTACT_STEP for page in data["form"]["pages"])
     assert validate_workflow(data["workflow"]["definition"]) == []
 
 
