@@ -183,11 +183,17 @@ def test_an_image_with_too_many_pixels_is_refused(service_request):
     assert_nothing_stored()
 
 
-def test_a_truncated_image_is_refused(service_request):
+@pytest.mark.parametrize("tolerant", [False, True])
+def test_a_truncated_image_is_refused(service_request, tolerant, monkeypatch):
+    from PIL import ImageFile
+
+    # WeasyPrint turns Pillow's LOAD_TRUNCATED_IMAGES on when it is imported: uploads stay strict anyway.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", tolerant)
     upload = SimpleUploadedFile("photo.png", image_bytes("PNG", size=(300, 300))[:120])
     ids, errors = store_uploads(service_request, "photo", [upload], rules("photo"))
     assert ids == [] and "n'est pas une image lisible" in errors[0]
     assert_nothing_stored()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is tolerant  # left as it was
 
 
 def test_a_file_over_the_size_limit_is_refused(service_request):

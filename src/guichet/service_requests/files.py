@@ -11,6 +11,7 @@
 
 import io
 import re
+import threading
 import unicodedata
 import warnings
 import zipfile
@@ -24,7 +25,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from guichet.agents.permissions import is_org_admin, is_verified_agent, services_of
 
@@ -166,6 +167,21 @@ def detect_kind(content, name=""):
     return None
 
 
+# WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import (it draws broken images grey): uploads are
+# decoded strictly all the same, so that a truncated or corrupted image is refused rather than half grey.
+_strict_decoding = threading.Lock()
+
+
+def _load_strictly(image):
+    with _strict_decoding:
+        tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
+
+
 def reencode_image(content, kind, name=""):
     """The image re-encoded without metadata, orientation applied; UploadRefused when unreadable or too large."""
     expected = IMAGE_KINDS[kind]
@@ -182,7 +198,7 @@ def reencode_image(content, kind, name=""):
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise UploadRefused(too_large)
-            image.load()
+            _load_strictly(image)
             image = ImageOps.exif_transpose(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise UploadRefused(too_large) from None
