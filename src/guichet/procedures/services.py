@@ -191,7 +191,7 @@ def publish(procedure, user=None):
     """
     with transaction.atomic():
         procedure = (
-            Procedure.objects.select_for_update().select_related("workflow", "service", "current_version")
+            Procedure.objects.select_for_update(of=("self",)).select_related("workflow", "service", "current_version")
             .get(pk=procedure.pk)
         )
         problems = publication_problems(procedure)

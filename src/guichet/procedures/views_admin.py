@@ -41,7 +41,7 @@ def _procedures(request):
 def _procedure(request, pk, *, lock=False):
     queryset = _procedures(request).select_related("workflow", "service", "current_version")
     if lock:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(of=("self",))
     return get_object_or_404(queryset, pk=pk)
 
 
