@@ -74,6 +74,6 @@ def test_the_periodic_job_is_scheduled_by_the_platform(citizen, mailoutbox):
 
     stuck_delivery(citizen, minutes=30)
     results = enqueue_due_jobs(now=timezone.now() + datetime.timedelta(minutes=5))
-    assert [result.task.module_path for result in results] == [name]
+    assert name in [result.task.module_path for result in results]  # other apps' periodic jobs may be due too
     run_ready_jobs()
     assert len(mailoutbox) == 1
