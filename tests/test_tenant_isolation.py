@@ -150,6 +150,26 @@ def workflow_kwargs(o, **extra):
 
 
 GUESSES = {
+    "procedures:detail": ("anonymous", lambda o: {"slug": montclair_procedure(o).slug}),
+    # Procedure administration: Montclair's procedure tried by Saint-Aubin's administrator.
+    "procedures_admin:detail": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:settings": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:delete": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:form": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:preview": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:page_add": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:page_edit": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{"page_id": "p1"}}),
+    "procedures_admin:field_add": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{"page_id": "p1"}}),
+    "procedures_admin:field_edit": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{"field_id": "f1"}}),
+    "procedures_admin:block_field_add": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{"block_id": "b1"}}),
+    "procedures_admin:block_field_edit": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{"block_id": "b1", "field_id": "f1"}}),
+    "procedures_admin:move": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:item_delete": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:publish": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:archive": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:versions": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
+    "procedures_admin:version": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{"number": 1}}),
+    "procedures_admin:export": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),
     "households:edit": ("citizen", lambda o: {"pk": o["member"].pk}),
     "households:delete": ("citizen", lambda o: {"pk": o["member"].pk}),
     "oidc:unlink": ("citizen", lambda o: {"pk": o["identity"].pk}),
