@@ -45,7 +45,8 @@ UNARY_OPS = ("empty", "not_empty", "true", "false")
 
 # Ids: lowercase letters, digits, single "-" or "_" between them; "__" separates parts of HTML names.
 ID_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|[-_](?=[a-z0-9])){0,62}$")
-RESERVED_IDS = frozenset({"csrfmiddlewaretoken", "action", "submit", "page", "next"})
+# Also the steps of the citizen's journey that are not form pages (contact details, summary).
+RESERVED_IDS = frozenset({"csrfmiddlewaretoken", "action", "submit", "page", "next", "coordonnees", "recapitulatif"})
 
 # Limits that keep a definition (and the server) reasonable.
 MAX_PATTERN_LENGTH = 200
