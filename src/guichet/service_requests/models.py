@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guichet.organisations.models import OrganisationOwned, OrganisationQuerySet
 
@@ -27,7 +28,7 @@ class ServiceRequest(OrganisationOwned):
     class Channel(models.TextChoices):
         WEB = "web", _("En ligne")
         PHONE = "phone", _("Téléphone")
-        COUNTER = "counter", _("Accueil")
+        COUNTER = "counter", pgettext_lazy("canal", "Accueil")
         POSTAL = "postal", _("Courrier")
         EMAIL = "email", _("Courriel")
         API = "api", _("Interface de programmation")
