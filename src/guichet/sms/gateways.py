@@ -56,6 +56,7 @@ Backends
       "msg_status": "sent" | "delivered" | "soft_bounce" | "hard_bounce", "date", "type", "reference", ...}``.
 """
 
+import abc
 import hashlib
 import json
 import logging
@@ -101,7 +102,7 @@ class SentSms:
     details: dict = field(default_factory=dict)
 
 
-class SmsGateway:
+class SmsGateway(abc.ABC):
     """Base of every backend. Subclasses implement `_send(phone_e164, text, info, reference)`."""
 
     name = ""
@@ -125,8 +126,9 @@ class SmsGateway:
             raise SmsPermanentError("Le texte du SMS est vide.")
         return self._send(str(phone_e164), text, info, str(reference))
 
+    @abc.abstractmethod
     def _send(self, phone_e164, text, info, reference):
-        raise NotImplementedError
+        """Hand the prepared text to the provider; return a SentSms."""
 
 
 class ConsoleGateway(SmsGateway):
