@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ServiceRequestsConfig(AppConfig):
     name = "guichet.service_requests"
     verbose_name = _("Demandes des usagers")
+
+    def ready(self):
+        from . import signals  # noqa: F401 — connects the receivers

@@ -80,7 +80,7 @@ def parse_import(raw):
     return name, description, definition, problems
 
 
-def anonymise(request, actor=None):
+def anonymise(request, actor=None, reason=None):
     """Erase the personal data of a request, keeping what statistics need (procedure, service, statuses,
     dates): the citizen link, the answers, the contact fields and the files go; the texts of the timeline
     (messages, notes, responses) are blanked; an `anonymised` event is recorded."""
@@ -103,8 +103,8 @@ def anonymise(request, actor=None):
         locked.lock_version += 1
         locked.save(update_fields=["citizen", "data", "contact_name", "contact_email", "contact_phone",
                                    "information_request", "anonymised_at", "lock_version", "updated_at"])
-        add_event(locked, "anonymised", actor=actor, text=_("Données personnelles effacées (durée de conservation "
-                                                              "écoulée)."))
+        add_event(locked, "anonymised", actor=actor, text=reason or _(
+            "Données personnelles effacées (durée de conservation écoulée)."))
         ScheduledAnonymisation.objects.filter(request=locked).delete()
 
         def delete_files():
