@@ -112,3 +112,15 @@ def test_every_timer_fires(imported):
             engine.run_timers(now=now)
             service_request.refresh_from_db()
             assert service_request.status == timer["goto"], (status["id"], timer)
+
+
+@pytest.mark.parametrize("imported", ["signalement-voirie"], indirect=True)
+def test_the_citizen_is_told_the_new_status_with_the_tracking_code(imported):
+    from guichet.notifications.models import Notification
+
+    procedure, agent, citizen, answers = imported
+    service_request = new_request(procedure, citizen, answers, "prise-en-charge", agent)
+    message = Notification.objects.filter(recipient=citizen, key="request.status_changed").latest("pk")
+    assert service_request.tracking_code in message.subject
+    assert "Prise en charge" in message.subject
+    assert f"/demandes/{service_request.tracking_code}/" in message.body

@@ -94,6 +94,26 @@ KINDS = {
             },
         ),
         MessageKind(
+            key="request.status_changed",
+            label=_("Changement de statut d'une demande"),
+            subject="Votre demande {{ demande.code }} : {{ demande.statut }}",
+            body=GREETING + "\n\nVotre demande « {{ demande.titre }} » (numéro de suivi {{ demande.code }}) est "
+            "maintenant : {{ demande.statut }}.{% if message %}\n\n{{ message }}{% endif %}"
+            "\n\nSuivez votre demande : {{ lien }}" + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : votre demande {{ demande.code }} est maintenant « {{ demande.statut }} ». "
+            "Suivi : {{ lien }}",
+            letter_text=GREETING + "\n\nVotre demande « {{ demande.titre }} », enregistrée sous le numéro "
+            "{{ demande.code }}, est maintenant : {{ demande.statut }}.{% if message %}\n\n{{ message }}{% endif %}"
+            + SIGNATURE,
+            variables={
+                "demande.code": (_("Numéro de suivi de la demande"), "RQ-7K4M-2P9X"),
+                "demande.titre": (_("Titre de la démarche"), "Signalement d'un problème sur la voirie"),
+                "demande.statut": (_("Nouveau statut de la demande"), "Intervention planifiée"),
+                "demande.service": (_("Service chargé de la demande"), "Services techniques"),
+                "message": (_("Précision ajoutée par le circuit (peut être vide)"), "L'équipe passera jeudi."),
+            },
+        ),
+        MessageKind(
             key="notifications.test",
             label=_("Message d'essai"),
             subject="Message d'essai de {{ collectivite.nom }}",
