@@ -45,3 +45,38 @@ def private_name(organisation_id, kind, extension):
     extension = extension.lower().lstrip(".")
     suffix = f".{extension}" if extension else ""
     return f"{int(organisation_id)}/{kind}/{token[:2]}/{token}{suffix}"
+
+
+def referenced_files():
+    """Names of the private files that some row still points to (attachments, citizens' documents…)."""
+    from django.apps import apps
+    from django.db.models import FileField
+
+    names = set()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, FileField) and field.storage is private_storage:
+                names.update(model._default_manager.exclude(**{field.name: ""}).values_list(field.name, flat=True))
+    return names
+
+
+def delete_orphan_files(older_than_hours=24):
+    """Delete private files no row points to any more (an upload whose transaction rolled back, a crash between
+    a row's deletion and its file's). Only files older than `older_than_hours` go: a file being uploaded right
+    now has no committed row yet. Returns how many were deleted."""
+    import time
+
+    root = private_storage.base_location
+    if not os.path.isdir(root):
+        return 0
+    cutoff = time.time() - older_than_hours * 3600
+    referenced = referenced_files()
+    deleted = 0
+    for folder, _subfolders, files in os.walk(root):
+        for filename in files:
+            path = os.path.join(folder, filename)
+            name = os.path.relpath(path, root).replace(os.sep, "/")
+            if name not in referenced and os.path.getmtime(path) < cutoff:
+                os.remove(path)
+                deleted += 1
+    return deleted

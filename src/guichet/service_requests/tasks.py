@@ -1,8 +1,20 @@
 """Background jobs of requests."""
 
+import datetime
+
 from django.core.mail import EmailMessage
 
+from guichet.background.scheduler import periodic
 from guichet.background.tasks import durable_task
+
+
+@periodic(daily_at=datetime.time(4, 15))
+@durable_task
+def delete_orphan_files():
+    """Every night: delete the private files no row points to any more."""
+    from .storage import delete_orphan_files as delete
+
+    return delete()
 
 
 @durable_task
