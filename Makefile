@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Compiled translations (the .po catalogues are the source; polib compiles them without gettext).
 messages: install
-	$(PY) -c "import glob, polib; [polib.pofile(p).save_as_mofile(p[:-3] + '.mo') for p in glob.glob('src/guichet/locale/*/LC_MESSAGES/*.po')]"
+	$(PY) -c "import glob, polib; [polib.pofile(p).save_as_mofile(p[:-3] + '.mo') for p in glob.glob('src/guichet/**/locale/*/LC_MESSAGES/*.po', recursive=True)]"
 
 migrate: install messages
 	$(MANAGE) migrate --noinput -v 0

@@ -76,6 +76,13 @@ INSTALLED_APPS = [
     "guichet.procedures",
     "guichet.workflows",
     "guichet.formdefs",
+    "guichet.queues",
+    "guichet.answers",
+    "guichet.search",
+    "guichet.exports",
+    "guichet.satisfaction",
+    "guichet.duplicates",
+    "guichet.dashboards",
     "guichet.demo",
 ]
 

@@ -36,6 +36,15 @@ class MessageKind:
         return {**COMMON_VARIABLES, **self.variables}
 
 
+# Variables of the messages about one request (filled by `guichet.workflows.actions.request_context`).
+REQUEST_VARIABLES = {
+    "demande.code": (_("Numéro de suivi de la demande"), "RQ-7K4M-2P9X"),
+    "demande.titre": (_("Titre de la démarche"), "Signalement d'un problème sur la voirie"),
+    "demande.statut": (_("Statut de la demande"), "Intervention planifiée"),
+    "demande.service": (_("Service chargé de la demande"), "Services techniques"),
+    "message": (_("Texte écrit par l'agent ou l'usager"), "L'équipe passera jeudi."),
+}
+
 GREETING = "{% if destinataire.civilite %}{{ destinataire.civilite }} {{ destinataire.nom }}{% else %}Bonjour{% endif %},"
 SIGNATURE = "\n\nLes services de {{ collectivite.nom }}"
 
@@ -112,6 +121,109 @@ KINDS = {
                 "demande.service": (_("Service chargé de la demande"), "Services techniques"),
                 "message": (_("Précision ajoutée par le circuit (peut être vide)"), "L'équipe passera jeudi."),
             },
+        ),
+        MessageKind(
+            key="request.message",
+            label=_("Message du service sur une demande"),
+            subject="Votre demande {{ demande.code }} : message du service",
+            body=GREETING + "\n\nLe service {{ demande.service }} vous écrit au sujet de votre demande « "
+            "{{ demande.titre }} » (numéro de suivi {{ demande.code }}) :\n\n{{ message }}"
+            "\n\nRépondez ou suivez votre demande : {{ lien }}" + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : nouveau message sur votre demande {{ demande.code }}. {{ lien }}",
+            letter_text=GREETING + "\n\nAu sujet de votre demande « {{ demande.titre }} », enregistrée sous le "
+            "numéro {{ demande.code }} :\n\n{{ message }}" + SIGNATURE,
+            variables=REQUEST_VARIABLES,
+        ),
+        MessageKind(
+            key="request.answer",
+            label=_("Réponse écrite à une demande"),
+            subject="Réponse à votre demande {{ demande.code }}",
+            body=GREETING + "\n\nEn réponse à votre demande « {{ demande.titre }} » (numéro de suivi "
+            "{{ demande.code }}) :\n\n{{ message }}\n\nVotre demande : {{ lien }}" + SIGNATURE,
+            sms_text="{{ collectivite.nom }}, demande {{ demande.code }} : {{ message }}",
+            letter_text=GREETING + "\n\nEn réponse à votre demande « {{ demande.titre }} », enregistrée sous le "
+            "numéro {{ demande.code }} :\n\n{{ message }}" + SIGNATURE,
+            variables=REQUEST_VARIABLES,
+        ),
+        MessageKind(
+            key="request.citizen_message",
+            label=_("Message d'un usager sur une demande (aux agents)"),
+            subject="Demande {{ demande.code }} : nouveau message de l'usager",
+            body=GREETING + "\n\nL'usager a écrit au sujet de la demande « {{ demande.titre }} » ({{ demande.code }})"
+            " :\n\n{{ message }}\n\nLa demande : {{ lien }}" + SIGNATURE,
+            sms_text="Demande {{ demande.code }} : nouveau message de l'usager. {{ lien }}",
+            letter_text=GREETING + "\n\nL'usager a écrit au sujet de la demande {{ demande.code }} :\n\n{{ message }}"
+            + SIGNATURE,
+            variables=REQUEST_VARIABLES,
+        ),
+        MessageKind(
+            key="request.merged",
+            label=_("Demande regroupée avec une autre"),
+            subject="Votre demande {{ demande.code }} est regroupée avec la demande {{ principale.code }}",
+            body=GREETING + "\n\nVotre demande « {{ demande.titre }} » ({{ demande.code }}) porte sur le même sujet "
+            "qu'une autre demande, {{ principale.code }} : elles sont désormais traitées ensemble et vous serez "
+            "tenu(e) informé(e) de son avancement.{% if message %}\n\n{{ message }}{% endif %}\n\nSuivi : {{ lien }}"
+            + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : votre demande {{ demande.code }} est regroupée avec "
+            "{{ principale.code }}, traitées ensemble. {{ lien }}",
+            letter_text=GREETING + "\n\nVotre demande « {{ demande.titre }} » ({{ demande.code }}) porte sur le même "
+            "sujet que la demande {{ principale.code }} : elles sont désormais traitées ensemble."
+            "{% if message %}\n\n{{ message }}{% endif %}" + SIGNATURE,
+            variables={**REQUEST_VARIABLES,
+                       "principale.code": (_("Numéro de suivi de la demande qui regroupe"), "RQ-3H8N-5Q2W")},
+        ),
+        MessageKind(
+            key="request.reopen_decision",
+            label=_("Décision sur une demande de réouverture"),
+            subject="Votre demande {{ demande.code }} : {% if reouverte %}rouverte{% else %}réouverture refusée{% endif %}",
+            body=GREETING + "\n\n{% if reouverte %}Le service a rouvert votre demande « {{ demande.titre }} » "
+            "({{ demande.code }}) : elle est de nouveau en cours de traitement.{% else %}Le service n'a pas rouvert "
+            "votre demande « {{ demande.titre }} » ({{ demande.code }}).{% endif %}{% if message %}\n\n{{ message }}"
+            "{% endif %}\n\nVotre demande : {{ lien }}" + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : demande {{ demande.code }} {% if reouverte %}rouverte{% else %}"
+            "non rouverte{% endif %}. {{ lien }}",
+            letter_text=GREETING + "\n\n{% if reouverte %}Le service a rouvert votre demande {{ demande.code }}."
+            "{% else %}Le service n'a pas rouvert votre demande {{ demande.code }}.{% endif %}{% if message %}"
+            "\n\n{{ message }}{% endif %}" + SIGNATURE,
+            variables={**REQUEST_VARIABLES,
+                       "reouverte": (_("Vrai si la demande est rouverte, faux si la réouverture est refusée"), True)},
+        ),
+        MessageKind(
+            key="request.withdrawn",
+            label=_("Demande retirée par l'usager (aux agents)"),
+            subject="Demande {{ demande.code }} retirée par l'usager",
+            body=GREETING + "\n\nL'usager a retiré sa demande « {{ demande.titre }} » ({{ demande.code }})."
+            "{% if message %}\n\nMotif : {{ message }}{% endif %}\n\nLa demande : {{ lien }}" + SIGNATURE,
+            sms_text="Demande {{ demande.code }} retirée par l'usager.",
+            letter_text=GREETING + "\n\nL'usager a retiré sa demande {{ demande.code }}." + SIGNATURE,
+            variables=REQUEST_VARIABLES,
+        ),
+        MessageKind(
+            key="requests.overdue_digest",
+            label=_("Demandes en retard (récapitulatif quotidien aux responsables)"),
+            subject="{{ service }} : {{ nombre }} demande(s) en retard",
+            body=GREETING + "\n\nLe service {{ service }} a {{ nombre }} demande(s) dont la date limite est "
+            "dépassée :\n\n{{ liste }}\n\nLa file des demandes en retard : {{ lien }}" + SIGNATURE,
+            sms_text="{{ service }} : {{ nombre }} demande(s) en retard. {{ lien }}",
+            letter_text=GREETING + "\n\nLe service {{ service }} a {{ nombre }} demande(s) en retard :\n\n"
+            "{{ liste }}" + SIGNATURE,
+            variables={
+                "service": (_("Nom du service"), "Services techniques"),
+                "nombre": (_("Nombre de demandes en retard"), 3),
+                "liste": (_("Les demandes en retard, une par ligne"),
+                          "RQ-7K4M-2P9X — Signalement voirie — date limite 2 mars 2026"),
+            },
+        ),
+        MessageKind(
+            key="export.ready",
+            label=_("Export prêt à télécharger (aux agents)"),
+            subject="Votre export « {{ export.nom }} » est prêt",
+            body=GREETING + "\n\nL'export « {{ export.nom }} » ({{ export.lignes }} lignes) est prêt : "
+            "{{ lien }}" + SIGNATURE,
+            sms_text="Export « {{ export.nom }} » prêt : {{ lien }}",
+            letter_text=GREETING + "\n\nL'export « {{ export.nom }} » est prêt." + SIGNATURE,
+            variables={"export.nom": (_("Nom de l'export"), "Demandes en retard"),
+                       "export.lignes": (_("Nombre de lignes"), 120)},
         ),
         MessageKind(
             key="notifications.test",

@@ -21,6 +21,12 @@ from .storage import get_private_storage, private_name
 
 
 class ServiceRequest(OrganisationOwned):
+    class Priority(models.IntegerChoices):
+        LOW = 1, _("Basse")
+        NORMAL = 2, _("Normale")
+        HIGH = 3, _("Haute")
+        URGENT = 4, _("Urgente")
+
     class State(models.TextChoices):
         DRAFT = "draft", _("Brouillon")
         SUBMITTED = "submitted", _("Envoyée")
@@ -69,6 +75,15 @@ class ServiceRequest(OrganisationOwned):
     waiting_for_citizen = models.BooleanField(_("en attente de l'usager"), default=False)
     information_request = models.TextField(_("complément demandé"), blank=True)
     deadline = models.DateField(_("date limite"), null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priorité"), choices=Priority.choices, default=Priority.NORMAL)
+
+    # Where the request is about (copied at submission from the form's first address answer, see location.py).
+    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    district = models.CharField(_("quartier ou commune"), max_length=120, blank=True)
+    # Household members the request is about (names, copied at submission), shown in « Mes démarches ».
+    concerns = models.CharField(_("concerne"), max_length=300, blank=True)
 
     data = models.JSONField(_("réponses"), default=dict, blank=True)
     current_page = models.CharField(_("page en cours"), max_length=80, blank=True)
@@ -78,6 +93,13 @@ class ServiceRequest(OrganisationOwned):
     updated_at = models.DateTimeField(_("mise à jour le"), auto_now=True)
     closed_at = models.DateTimeField(_("close le"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymisée le"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("retirée par l'usager le"), null=True, blank=True)
+    # The last written answer sent to the citizen since the request was (re)opened: a final status needs one.
+    answered_at = models.DateTimeField(_("réponse écrite envoyée le"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("regroupée dans"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="merged_requests",
+    )
     lock_version = models.PositiveIntegerField(_("version (verrou optimiste)"), default=0)
 
     class Meta:
@@ -87,6 +109,12 @@ class ServiceRequest(OrganisationOwned):
         indexes = [
             models.Index(fields=["organisation", "service", "status"], name="request_org_service_status"),
             models.Index(fields=["organisation", "citizen"], name="request_org_citizen"),
+            # Agents' queues: a service's requests by deadline; « Mes démarches »: a citizen's by date.
+            models.Index(fields=["service", "state", "deadline", "id"], name="request_queue_deadline"),
+            models.Index(fields=["organisation", "state", "deadline", "id"], name="request_org_deadline"),
+            models.Index(fields=["citizen", "state", "submitted_at"], name="request_citizen_submitted"),
+            models.Index(fields=["assigned_to", "state", "deadline"], name="request_assignee_deadline"),
+            models.Index(fields=["organisation", "procedure", "submitted_at"], name="request_procedure_date"),
         ]
 
     def __str__(self):
@@ -99,6 +127,14 @@ class ServiceRequest(OrganisationOwned):
     @property
     def is_submitted(self):
         return self.state == self.State.SUBMITTED
+
+    @property
+    def is_closed(self):
+        return self.closed_at is not None
+
+    @property
+    def is_withdrawn(self):
+        return self.withdrawn_at is not None
 
     @property
     def title(self):
@@ -182,6 +218,15 @@ class RequestEvent(OrganisationOwned):
         DEADLINE_SET = "deadline_set", _("Date limite fixée")
         DOCUMENT_KEPT = "document_kept", _("Pièce conservée dans l'espace documents")
         ANONYMISED = "anonymised", _("Anonymisation")
+        ANSWER = "answer", _("Réponse écrite à l'usager")
+        WITHDRAWN = "withdrawn", _("Demande retirée par l'usager")
+        PRIORITY_CHANGED = "priority_changed", _("Priorité modifiée")
+        MERGED = "merged", _("Demandes regroupées")
+        LINKED = "linked", _("Demandes liées")
+        RATED = "rated", _("Avis de l'usager")
+        REOPEN_REQUESTED = "reopen_requested", _("Réouverture demandée par l'usager")
+        REOPENED = "reopened", _("Demande rouverte")
+        REOPEN_REFUSED = "reopen_refused", _("Réouverture refusée")
 
     request = models.ForeignKey(
         ServiceRequest, verbose_name=_("demande"), on_delete=models.CASCADE, related_name="events"

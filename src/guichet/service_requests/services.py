@@ -8,6 +8,7 @@ from guichet.agents.permissions import is_verified_agent
 from guichet.procedures.models import WhoMaySubmit
 
 from .codes import new_tracking_code
+from .location import apply_location
 from .models import Attachment, RequestEvent, ServiceRequest
 
 EVENT_FIELDS = {"status_from", "status_to", "text", "data", "at"}
@@ -393,6 +394,7 @@ def submit(service_request, actor=None):
         locked.current_page = ""
         locked.service_id = version.service_id
         locked.deadline = deadline_for(version, timezone.localdate(now))
+        apply_location(locked, citizen_context(locked.citizen)[1] if locked.citizen_id else ())
         locked.lock_version += 1
         locked.save()
         _drop_unused_attachments(locked)

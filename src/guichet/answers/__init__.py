@@ -1,0 +1,1 @@
+"""Réponses écrites aux usagers."""

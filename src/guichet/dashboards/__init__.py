@@ -1,0 +1,1 @@
+"""Tableaux de bord des élus."""

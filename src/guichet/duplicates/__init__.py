@@ -1,0 +1,1 @@
+"""Doublons et problèmes récurrents."""

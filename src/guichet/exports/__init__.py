@@ -1,0 +1,1 @@
+"""Exports de listes de demandes."""

@@ -1,0 +1,1 @@
+"""Files d'attente des agents."""

@@ -1,0 +1,1 @@
+"""Avis des usagers et réouvertures."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SatisfactionConfig(AppConfig):
+    name = "guichet.satisfaction"
+    verbose_name = _("Avis des usagers et réouvertures")

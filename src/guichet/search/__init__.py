@@ -1,0 +1,1 @@
+"""Recherche des demandes."""
