@@ -4,11 +4,8 @@ Values are Python values (text, `datetime.date`, `datetime.datetime` in the coll
 each writer turns them into its format's cells (real dates in ODS and XLSX, dd/mm/yyyy in CSV).
 """
 
-import datetime
-
 import phonenumbers
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet.service_requests.models import ServiceRequest
@@ -33,28 +30,12 @@ HEADERS = [
     gettext_lazy("réponse envoyée le"),
 ]
 
-DUE_SOON_DAYS = 3
+def deadline_label(service_request, today=None):
+    """The deadline state as the queue page words it (« En retard »…), "" for closed requests or no deadline."""
+    from guichet.queues.services import deadline_state
+    from guichet.queues.templatetags.queues_tags import DEADLINE_LABELS
 
-
-def deadline_state(service_request, today=None):
-    """("overdue" | "due_soon" | "on_time" | "", French label) of a request's deadline.
-
-    Closed requests and requests without a deadline have no deadline state. The queue page's own helper is
-    used when it exists, so that the export says exactly what the page shows."""
-    try:
-        from guichet.queues.services import deadline_state as queue_deadline_state
-    except ImportError:
-        queue_deadline_state = None
-    if queue_deadline_state is not None:
-        return queue_deadline_state(service_request, today)
-    if service_request.closed_at or service_request.withdrawn_at or not service_request.deadline:
-        return "", ""
-    today = today or timezone.localdate()
-    if service_request.deadline < today:
-        return "overdue", _("En retard")
-    if service_request.deadline <= today + datetime.timedelta(days=DUE_SOON_DAYS):
-        return "due_soon", _("Échéance proche")
-    return "on_time", _("Dans les délais")
+    return str(DEADLINE_LABELS.get(deadline_state(service_request, today), ""))
 
 
 def local(moment):
@@ -142,7 +123,7 @@ class RowBuilder:
             request.district,
             local(request.submitted_at),
             request.deadline,
-            str(deadline_state(request, self.today)[1]),
+            deadline_label(request, self.today),
             local(request.closed_at),
             local(request.answered_at),
         ]

@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -23,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guichet.service_requests.models import ServiceRequest
 from guichet.service_requests.storage import private_name
 
 from .columns import HEADERS, RowBuilder
@@ -58,11 +60,18 @@ def create_export(user, organisation, *, source, params, format):
         raise ExportRefused(_("Les filtres de cette liste sont trop longs pour être exportés."))
     if source == Export.Source.SEARCH and not QueryDict(querystring).get(SEARCH_PARAM, "").strip():
         raise ExportRefused(_("Saisissez d'abord les mots à rechercher, puis exportez le résultat."))
+    if source == Export.Source.QUEUE:
+        from guichet.queues.services import queue_requests
+
+        form, _requests = queue_requests(user, organisation, QueryDict(querystring))
+        if not form.is_valid():
+            raise ExportRefused(_("Les filtres de cette liste ne sont pas valides : corrigez-les sur la page de la "
+                                  "file, puis exportez-la."))
     from .tasks import write_export_job
 
     with transaction.atomic():
         # The requester's row is locked so that two clicks at once cannot both pass the limit.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         active = Export.objects.of(organisation).filter(
             requested_by=user, state__in=[Export.State.PENDING, Export.State.RUNNING]
         ).count()
@@ -160,7 +169,7 @@ def write_export(export_id):
         done = 0
         with writer_for(spec.code, temporary, sheet_title=_("Demandes")) as writer:
             writer.write_header(HEADERS)
-            for batch in batches(requests):
+            for batch in batches(requests, export.organisation):
                 writer.write_rows(builder.rows(batch))
                 done += len(batch)
                 Export.objects.filter(pk=export.pk).update(rows_done=done)
@@ -181,26 +190,27 @@ def write_export(export_id):
     return f"{done} rows"
 
 
-def batches(requests, size=BATCH_SIZE):
-    """The requests of the queryset by lists of `size`, by keyset on the primary key of the ordered queryset:
-    never the whole result in memory, and each batch is one query (plus the row builder's few)."""
-    ordering = list(requests.query.order_by) or list(requests.model._meta.ordering) or ["pk"]
-    ids_query = requests.values_list("pk", flat=True).order_by(*ordering)
-    # The ordered ids are cheap (one integer a row) compared to the rows; they are read once, in chunks.
+def batches(requests, organisation, size=BATCH_SIZE):
+    """The requests of the queryset, in its order, by lists of `size`: the ordered primary keys are read once
+    through a cursor (`iterator`, one integer a row, never the whole result in memory) and each batch of rows is
+    loaded by one query with what the columns need."""
+    ids = requests.values_list("pk", flat=True)
+    if not requests.ordered:
+        ids = ids.order_by("pk")
     chunk = []
-    for pk in ids_query.iterator(chunk_size=size * 4):
+    for pk in ids.iterator(chunk_size=size * 4):
         chunk.append(pk)
         if len(chunk) == size:
-            yield _rows_for(requests.model, chunk)
+            yield _rows_for(organisation, chunk)
             chunk = []
     if chunk:
-        yield _rows_for(requests.model, chunk)
+        yield _rows_for(organisation, chunk)
 
 
-def _rows_for(model, ids):
+def _rows_for(organisation, ids):
     by_pk = {
         row.pk: row
-        for row in model.objects.filter(pk__in=ids).select_related(
+        for row in ServiceRequest.objects.of(organisation).filter(pk__in=ids).select_related(
             "procedure", "service", "assigned_to", "citizen"
         ).only(*RowBuilder.FIELDS)
     }
