@@ -145,6 +145,20 @@ def montclair_code(o):
     return {"code": montclair_request(o)[0].tracking_code}
 
 
+def montclair_export(o):
+    """A finished export of Montclair's agent, with its file."""
+    from django.core.files.base import ContentFile
+
+    from guichet.exports.models import Export
+
+    export = Export.objects.create(
+        organisation=o["agent"].organisation, requested_by=o["agent"], source="queue", format="csv",
+        state=Export.State.DONE, rows_done=0, rows_total=0,
+    )
+    export.file.save(f"{export.organisation_id}/exports/montclair.csv", ContentFile(b"\xef\xbb\xbf"), save=True)
+    return export
+
+
 def workflow_kwargs(o, **extra):
     return {"pk": montclair_workflow(o).pk, **extra}
 
@@ -228,6 +242,9 @@ GUESSES = {
     "service_requests:page": ("citizen", lambda o: {**montclair_code(o), "page_id": "demandeur"}),
     **{f"service_requests:{name}": ("citizen", montclair_code) for name in (
         "detail", "contact", "summary", "send", "receipt", "receipt_pdf", "complement", "delete")},
+    # Exports: Montclair's export tried by Saint-Aubin's administrator (who sees every export of Saint-Aubin).
+    "exports:detail": ("admin", lambda o: {"pk": montclair_export(o).pk}),
+    "exports:download": ("admin", lambda o: {"pk": montclair_export(o).pk}),
     # Workflow editor (administrators).
     **{f"workflows:{name}": ("admin", lambda o: workflow_kwargs(o)) for name in (
         "edit", "delete", "export", "import_into", "status_add")},

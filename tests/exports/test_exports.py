@@ -436,3 +436,28 @@ def test_old_exports_and_their_files_are_deleted_every_night(agent_client, reque
 
 def test_the_agent_home_links_to_the_exports(agent_client):
     assert '<a href="/agents/exports/">Mes exports (CSV, ODS, XLSX)</a>' in agent_client.get("/agents/").content.decode()
+
+
+def test_a_search_result_exports_what_the_search_finds_for_the_agent(agent_client, admin_client_org, version,
+                                                                     voirie_version, other_version):
+    mine = [
+        make_request(version, None, status="recue", contact_name="Alex Dupont", address="12 rue du Moulin"),
+        make_request(version, None, status="recue", contact_name="Claude Dupont", closed_at=timezone.now()),
+    ]
+    make_request(version, None, status="recue", contact_name="Lou Bernard")
+    voirie = make_request(voirie_version, None, status="recue", contact_name="Marie Dupont")
+    make_request(other_version, None, status="recue", contact_name="Jean Dupont")  # Montclair's
+    from guichet.search.services import reindex_requests
+
+    reindex_requests()  # requests made straight in the database, without the events that index them
+    export, content = export_through_pages(agent_client, source="search", params="q=dupont", format="csv")
+    rows, _bom = read_csv(content)
+    assert {row[0] for row in rows[1:]} == {request.tracking_code for request in mine}
+    assert "Recherche « dupont »" in agent_client.get(f"/agents/exports/{export.pk}/").content.decode()
+    _export, content = export_through_pages(admin_client_org, source="search", params="q=dupont", format="ods")
+    assert {row[0][1] for row in read_ods(content)[1:]} == {r.tracking_code for r in mine + [voirie]}
+    # A tracking code finds that request alone.
+    _export, content = export_through_pages(agent_client, source="search", params=f"q={mine[0].tracking_code}",
+                                            format="xlsx")
+    values, _cells = read_xlsx(content)
+    assert [row[0] for row in values[1:]] == [mine[0].tracking_code]
