@@ -1,4 +1,4 @@
-"""Agents' request pages: list of their services' requests, a request's page, buttons, notes, checked documents."""
+"""Agents' request pages: the queue (more in tests/queues), a request's page, buttons, notes, checked documents."""
 
 import datetime
 import html
@@ -62,7 +62,7 @@ def list_codes(response):
     return [item.tracking_code for item in response.context["page"].object_list]
 
 
-# --- the list ------------------------------------------------------------------------------------------------
+# --- the list (the queue, guichet.queues) --------------------------------------------------------------------
 
 
 def test_agents_see_their_services_requests_newest_first(organisation, other_organisation, version, other_version,
@@ -75,7 +75,7 @@ def test_agents_see_their_services_requests_newest_first(organisation, other_org
     make_request(version, citizen=citizen, state="draft")
     montclair_version = make_version(other_organisation, make_service(other_organisation))
     make_request(montclair_version)
-    response = agent_client.get(reverse("agent_requests:list"))
+    response = agent_client.get(reverse("agent_requests:list"), {"sort": "recent"})
     assert response.status_code == 200
     assert list_codes(response) == [newer.tracking_code, older.tracking_code]
     page = text(response)
@@ -113,10 +113,10 @@ def test_a_bad_filter_value_is_explained_and_shows_nothing(organisation, other_o
 
 
 def test_the_list_is_paginated(version, citizen, agent_client):
-    for _ in range(27):
+    for _ in range(52):
         make_request(version, citizen=citizen)
     first = agent_client.get(reverse("agent_requests:list"))
-    assert len(list_codes(first)) == 25
+    assert len(list_codes(first)) == 50
     assert "Page 1 sur 2" in text(first)
     second = agent_client.get(reverse("agent_requests:list"), {"page": 2})
     assert len(list_codes(second)) == 2
@@ -125,6 +125,7 @@ def test_the_list_is_paginated(version, citizen, agent_client):
 def test_the_list_runs_a_constant_number_of_queries(organisation, version, other_version, agent_client):
     citizens = [make_citizen(organisation, email=f"usager{n}@example.org") for n in range(12)]
     make_request(version, citizen=citizens[0])
+    agent_client.get(reverse("agent_requests:list"))  # warm-up: the districts' choices are cached a few minutes
     with CaptureQueriesContext(connection) as few:
         assert agent_client.get(reverse("agent_requests:list")).status_code == 200
     for citizen in citizens[1:]:

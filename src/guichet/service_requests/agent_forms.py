@@ -1,22 +1,10 @@
-"""Forms of the agents' request pages: list filters, internal note, button text, keeping a checked document."""
+"""Forms of the agents' request pages: internal note, button text, keeping a checked document."""
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .agent_services import MAX_NOTE_LENGTH
-
-
-class RequestFilterForm(forms.Form):
-    procedure = forms.ChoiceField(label=_("Démarche"), required=False)
-    status = forms.ChoiceField(label=_("Statut"), required=False)
-
-    def __init__(self, data=None, *, procedures=(), statuses=()):
-        super().__init__(data)
-        self.fields["procedure"].choices = [("", _("Toutes les démarches"))] + [
-            (str(procedure.pk), procedure.title) for procedure in procedures
-        ]
-        self.fields["status"].choices = [("", _("Tous les statuts"))] + list(statuses)
 
 
 class NoteForm(forms.Form):

@@ -2,11 +2,13 @@
 
 from django.urls import path
 
+from guichet.queues import views as queue_views
+
 from . import agent_views, files
 
 app_name = "agent_requests"
 urlpatterns = [
-    path("", agent_views.request_list, name="list"),
+    path("", queue_views.queue, name="list"),  # the agents' queue (guichet.queues)
     path("<str:code>/", agent_views.request_detail, name="detail"),
     path("<str:code>/note/", agent_views.add_note, name="note"),
     path("<str:code>/actions/<str:button_id>/", agent_views.press_button, name="press"),

@@ -1,4 +1,4 @@
-"""Agents' pages for requests: the list of their services' requests and a request's page with its workflow.
+"""Agents' pages for requests: a request's page with its workflow (the queue itself is `guichet.queues`).
 
 Plain agents see the requests of their services, org administrators every request of the collectivité; any
 other request (another service, another collectivité, a draft) answers 404. Every change is a POST.
@@ -6,56 +6,22 @@ other request (another service, another collectivité, a draft) answers 404. Eve
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from guichet.agents.permissions import agent_required, is_org_admin, services_of
+from guichet.agents.permissions import agent_required
 from guichet.documents.services import DocumentError, keep_checked_attachment
 from guichet.documents.types import default_valid_until, label_of
 from guichet.formdefs import find_field, summary
-from guichet.procedures.models import Procedure, ProcedureVersion
 from guichet.workflows import engine
 
-from .agent_forms import ButtonForm, KeepDocumentForm, NoteForm, RequestFilterForm
-from .agent_services import add_internal_note, record_view, requests_for_agent, status_choices
+from .agent_forms import ButtonForm, KeepDocumentForm, NoteForm
+from .agent_services import add_internal_note, record_view, requests_for_agent
 from .codes import normalise_tracking_code
 from .models import Attachment
-
-REQUESTS_PER_PAGE = 25
-
-
-def _procedures_for(user, organisation):
-    procedures = Procedure.objects.of(organisation)
-    if not is_org_admin(user):
-        procedures = procedures.filter(service__in=services_of(user))
-    return procedures.order_by("title")
-
-
-@require_GET
-@agent_required
-def request_list(request):
-    organisation = request.organisation
-    procedures = list(_procedures_for(request.user, organisation).only("pk", "title"))
-    workflows = ProcedureVersion.objects.of(organisation).filter(
-        procedure_id__in=[procedure.pk for procedure in procedures]
-    ).values_list("workflow", flat=True)
-    form = RequestFilterForm(request.GET or None, procedures=procedures, statuses=status_choices(workflows))
-    requests = requests_for_agent(request.user, organisation).select_related(
-        "version", "service", "citizen", "assigned_to"
-    )
-    if form.is_bound and form.is_valid():
-        if form.cleaned_data["procedure"]:
-            requests = requests.filter(procedure_id=form.cleaned_data["procedure"])
-        if form.cleaned_data["status"]:
-            requests = requests.filter(status=form.cleaned_data["status"])
-    elif form.is_bound:
-        requests = requests.none()
-    page = Paginator(requests, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "service_requests/agent/list.html", {"form": form, "page": page})
 
 
 def _request_for_agent(request, code):
