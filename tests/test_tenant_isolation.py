@@ -159,6 +159,13 @@ def montclair_export(o):
     return export
 
 
+def montclair_saved_view(o):
+    from guichet.queues.models import SavedView
+
+    return SavedView.objects.create(organisation=o["agent"].organisation, owner=o["agent"], name="Mes retards",
+                                    params="deadline_state=overdue")
+
+
 def workflow_kwargs(o, **extra):
     return {"pk": montclair_workflow(o).pk, **extra}
 
@@ -235,6 +242,11 @@ GUESSES = {
         "admin", lambda o: {"code": montclair_request(o)[0].tracking_code, "button_id": "accepter"}
     ),
     "agent_requests:keep_document": ("admin", lambda o: montclair_keep_kwargs(o)),
+    # Queues: the saved view of Montclair's agent, Montclair's request's assignment and priority.
+    "queues:saved_view": ("admin", lambda o: {"pk": montclair_saved_view(o).pk}),
+    "queues:saved_view_delete": ("admin", lambda o: {"pk": montclair_saved_view(o).pk}),
+    "queues:assign": ("admin", montclair_code),
+    "queues:priority": ("admin", montclair_code),
     "documents:file": ("citizen", lambda o: {"pk": montclair_document(o).pk}),
     "documents:delete": ("citizen", lambda o: {"pk": montclair_document(o).pk}),
     # Citizens' request pages: Montclair's procedures and requests tried from Saint-Aubin's host.

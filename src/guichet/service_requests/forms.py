@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from guichet.accounts.services import format_phone
 
 from .codes import normalise_tracking_code
+from .messaging import MAX_MESSAGE_LENGTH
+from .withdrawal import MAX_REASON_LENGTH
 
 
 class ContactForm(forms.Form):
@@ -112,3 +114,75 @@ class ComplementForm(forms.Form):
         if not message:
             raise forms.ValidationError(_("Écrivez votre réponse au service."))
         return message
+
+
+def new_form_token():
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+class MessageForm(forms.Form):
+    """A message to the service (citizen) or to the citizen (agent), with optional files.
+
+    `token` makes a second post of the same form (double click, replayed POST) a no-op (see messaging)."""
+
+    message = forms.CharField(
+        label=_("Votre message au service"), required=False, max_length=MAX_MESSAGE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"max_length": _("Le message est trop long : %(limit_value)d caractères au plus (il en compte "
+                                        "%(show_value)d).")},
+    )
+    files = MultipleFileField(
+        label=_("Documents (facultatif)"), required=False,
+        help_text=_("PDF, JPEG, PNG, ODT ou DOCX, 10 Mo au plus par fichier, 5 fichiers au plus."),
+    )
+    token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, message_label=None, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("token", new_form_token())
+        super().__init__(*args, **kwargs)
+        if message_label:
+            self.fields["message"].label = message_label
+
+    def clean_message(self):
+        return self.cleaned_data["message"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        if "message" in cleaned and not cleaned.get("message") and not cleaned.get("files"):
+            self.add_error("message", _("Écrivez un message ou joignez un fichier."))
+        return cleaned
+
+
+class WithdrawForm(forms.Form):
+    """The citizen confirms the withdrawal of their request, with an optional reason."""
+
+    reason = forms.CharField(
+        label=_("Motif (facultatif)"), required=False, max_length=MAX_REASON_LENGTH, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Par exemple : « Le problème est réglé » ou « Je n'en ai plus besoin ». Le service le lira."),
+        error_messages={"max_length": _("Le motif est trop long : %(limit_value)d caractères au plus (il en compte "
+                                        "%(show_value)d).")},
+    )
+
+    def clean_reason(self):
+        return self.cleaned_data["reason"].strip()
+
+
+class MyRequestsFilterForm(forms.Form):
+    """« Mes demandes »: requests in progress or closed, and the household member they are about."""
+
+    STATES = (("", _("Toutes")), ("en-cours", _("En cours")), ("closes", _("Closes ou retirées")))
+
+    etat = forms.ChoiceField(label=_("Demandes"), choices=STATES, required=False,
+                             error_messages={"invalid_choice": _("Choisissez un état dans la liste.")})
+    pour = forms.ChoiceField(label=_("Concernant"), required=False,
+                             error_messages={"invalid_choice": _("Choisissez une personne de votre foyer dans la liste.")})
+
+    def __init__(self, data=None, *, members=()):
+        super().__init__(data)
+        self.members = {str(member.pk): f"{member.first_name} {member.last_name}".strip() for member in members}
+        self.fields["pour"].choices = [("", _("Tout le foyer"))] + list(self.members.items())
+
+    def member_name(self):
+        return self.members.get(self.cleaned_data.get("pour") or "", "")

@@ -48,30 +48,51 @@ class TimelineEntry:
     title: str
     text: str
     attachments: list
+    kind: str = ""
+    # "service" (a message or answer of the service), "citizen" (the citizen's own words) or "" (an event).
+    author: str = ""
 
 
-def visible_timeline(service_request, events):
-    """The events shown to the citizen (visible_to_citizen only), each with a French title."""
+def _titles():
+    kind = RequestEvent.Kind
+    return {
+        kind.SUBMITTED: (_("Demande envoyée"), ""),
+        kind.INFORMATION_REQUESTED: (_("Le service vous demande un complément"), "service"),
+        kind.INFORMATION_ANSWERED: (_("Vous avez apporté un complément"), "citizen"),
+        kind.MESSAGE_AGENT: (_("Message du service"), "service"),
+        kind.MESSAGE_CITIZEN: (_("Votre message"), "citizen"),
+        kind.ANSWER: (_("Réponse du service"), "service"),
+        kind.WITHDRAWN: (_("Vous avez retiré votre demande"), "citizen"),
+        kind.MERGED: (_("Demande regroupée avec une autre"), ""),
+        kind.REOPENED: (_("Demande rouverte par le service"), ""),
+        kind.REOPEN_REQUESTED: (_("Vous avez demandé la réouverture"), "citizen"),
+        kind.REOPEN_REFUSED: (_("Réouverture refusée par le service"), "service"),
+        kind.RATED: (_("Votre avis sur la réponse"), "citizen"),
+    }
+
+
+def visible_timeline(service_request, events, attachments=None):
+    """The events shown to the citizen (visible_to_citizen only), each with a French title.
+
+    `attachments`: {pk: Attachment} of the request (already loaded): each entry then lists the Attachment objects
+    of its message (ids of other requests or of deleted files are dropped); without it, their ids.
+    """
+    titles = _titles()
     entries = []
     for event in events:
         if not event.visible_to_citizen:
             continue
-        title = str(event.get_kind_display())
+        title, author = titles.get(event.kind, (str(event.get_kind_display()), ""))
         text = event.text
         if event.kind == RequestEvent.Kind.STATUS_CHANGED:
             status = _status(service_request, event.status_to)
             if status is None:
                 continue
             title = _("Nouveau statut : %(label)s") % {"label": status.label}
-        elif event.kind == RequestEvent.Kind.INFORMATION_REQUESTED:
-            title = _("Le service vous demande un complément")
-        elif event.kind == RequestEvent.Kind.INFORMATION_ANSWERED:
-            title = _("Vous avez apporté un complément")
-        elif event.kind == RequestEvent.Kind.MESSAGE_AGENT:
-            title = _("Message du service")
-        elif event.kind == RequestEvent.Kind.SUBMITTED:
-            title = _("Demande envoyée")
         ids = (event.data or {}).get("attachments") if isinstance(event.data, dict) else None
-        entries.append(TimelineEntry(at=event.at, title=title, text=text,
-                                     attachments=ids if isinstance(ids, list) else []))
+        ids = ids if isinstance(ids, list) else []
+        if attachments is not None:
+            ids = [attachments[pk] for pk in ids if isinstance(pk, int) and pk in attachments]
+        entries.append(TimelineEntry(at=event.at, title=title, text=text, attachments=ids, kind=event.kind,
+                                     author=author))
     return entries

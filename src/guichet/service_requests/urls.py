@@ -18,5 +18,7 @@ urlpatterns = [
     path("demandes/<str:code>/accuse-de-reception.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("demandes/<str:code>/complement/", views.complement, name="complement"),
     path("demandes/<str:code>/supprimer/", views.delete, name="delete"),
+    path("demandes/<str:code>/message/", views.message, name="message"),
+    path("demandes/<str:code>/retirer/", views.withdraw, name="withdraw"),
     path("compte/demandes/", views.mine, name="mine"),
 ]

@@ -1,13 +1,14 @@
 """The citizens' pages of requests: start, fill in page by page, summary, send, receipt, follow, « Mes demandes »."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,9 +20,9 @@ import guichet.formdefs as formdefs
 from guichet.accounts.views import citizen_required
 from guichet.procedures.models import Procedure
 
-from . import services
+from . import messaging, services, withdrawal
 from .codes import normalise_tracking_code
-from .forms import ComplementForm, ContactForm, FollowForm
+from .forms import ComplementForm, ContactForm, FollowForm, MessageForm, MyRequestsFilterForm, WithdrawForm
 from .models import RequestEvent, ServiceRequest
 from .status import citizen_status, visible_timeline
 
@@ -398,18 +399,111 @@ def receipt_pdf(http_request, code):
 
 
 def detail(http_request, code):
-    """`/demandes/<code>/`: the request as its author sees it (answers, files, visible timeline, status)."""
+    """`/demandes/<code>/`: the request as its author sees it (answers, files, visible timeline with the messages
+    and their files, status), the form to write to the service and the link to withdraw it."""
     service_request = _load(http_request, code)
     if service_request.is_draft:
         return redirect(resume_url(service_request))
+    user = http_request.user
+    if user.is_authenticated and service_request.citizen_id == user.pk:
+        messaging.record_citizen_view(service_request, user)
     events = list(service_request.events.filter(visible_to_citizen=True).select_related("actor").order_by("at", "pk"))
     attachments = list(service_request.attachments.all())
+    requester = _is_requester(http_request)
+    message_refusal = messaging.citizen_refusal(service_request)
     return render(http_request, "service_requests/detail.html", {
         "service_request": service_request, "sections": _summary(service_request),
-        "attachments": attachments, "timeline": visible_timeline(service_request, events),
+        "attachments": attachments,
+        "timeline": visible_timeline(service_request, events, {a.pk: a for a in attachments}),
         "status": citizen_status(service_request, events),
         "complement_form": ComplementForm() if service_request.waiting_for_citizen else None,
+        "requester": requester,
+        "message_form": MessageForm() if requester and message_refusal is None else None,
+        "message_refusal": message_refusal,
+        "may_withdraw": requester and withdrawal.may_withdraw(service_request),
+        "withdrawal_event": next((e for e in reversed(events) if e.kind == RequestEvent.Kind.WITHDRAWN), None),
     })
+
+
+def _is_requester(http_request):
+    """On a request the visitor may see (`services.may_access`), whether they speak as its author: its citizen or
+    the browser of its submitter without an account, not the agent who entered it at the counter."""
+    user = http_request.user
+    return not (user.is_authenticated and user.is_agent)
+
+
+def _load_for_requester(http_request, code):
+    """(submitted request the visitor speaks for, None) or (None, redirect) for a draft; 404 for anybody else."""
+    service_request = _load(http_request, code)
+    if service_request.is_draft:
+        return None, redirect(resume_url(service_request))
+    if not _is_requester(http_request):
+        raise Http404(_("Demande introuvable."))
+    return service_request, None
+
+
+@require_http_methods(["GET", "POST"])
+def message(http_request, code):
+    """`/demandes/<code>/message/`: the citizen (or the submitter without an account) writes to the service, with
+    files if they want."""
+    from .files import store_uploads
+
+    service_request, done = _load_for_requester(http_request, code)
+    if done:
+        return done
+    refusal = messaging.citizen_refusal(service_request)
+    if refusal:
+        messages.error(http_request, refusal)
+        return redirect("service_requests:detail", service_request.tracking_code)
+    form = MessageForm(http_request.POST or None, http_request.FILES or None)
+    if http_request.method == "POST" and form.is_valid():
+        citizen = service_request.citizen if service_request.citizen_id else None
+        try:
+            with transaction.atomic():
+                ids, errors = store_uploads(service_request, messaging.MESSAGE_FIELD_ID, form.cleaned_data["files"],
+                                            messaging.MESSAGE_FILE_RULES, uploaded_by=citizen)
+                if errors:
+                    for error in errors:
+                        form.add_error("files", error)
+                    raise _Refused
+                messaging.post_citizen_message(service_request, citizen, form.cleaned_data["message"], ids,
+                                               token=form.cleaned_data["token"])
+        except _Refused:
+            pass
+        except messaging.AlreadyPosted:
+            messages.info(http_request, _("Votre message avait déjà été envoyé au service."))
+            return redirect("service_requests:detail", service_request.tracking_code)
+        except messaging.MessageRefused as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(http_request, _("Votre message a été envoyé au service."))
+            return redirect("service_requests:detail", service_request.tracking_code)
+    return render(http_request, "service_requests/message.html",
+                  {"service_request": service_request, "form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(http_request, code):
+    """`/demandes/<code>/retirer/`: confirmation page (optional reason), then POST withdraws the request."""
+    service_request, done = _load_for_requester(http_request, code)
+    if done:
+        return done
+    refusal = withdrawal.refusal(service_request)
+    if refusal:
+        (messages.info if service_request.is_withdrawn else messages.error)(http_request, refusal)
+        return redirect("service_requests:detail", service_request.tracking_code)
+    form = WithdrawForm(http_request.POST or None)
+    if http_request.method == "POST" and form.is_valid():
+        citizen = service_request.citizen if service_request.citizen_id else None
+        try:
+            withdrawal.withdraw(service_request, citizen, form.cleaned_data["reason"])
+        except withdrawal.WithdrawalRefused as refused:
+            (messages.info if refused.already else messages.error)(http_request, refused.message)
+        else:
+            messages.success(http_request, _("Votre demande est retirée. Le service en est informé."))
+        return redirect("service_requests:detail", service_request.tracking_code)
+    return render(http_request, "service_requests/withdraw.html",
+                  {"service_request": service_request, "form": form}, status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -507,25 +601,77 @@ def follow(http_request):
 # « Mes demandes »
 
 
+@dataclass(frozen=True)
+class MyRequestRow:
+    request: ServiceRequest
+    status: object  # status.CitizenStatus or None (« Envoyée »)
+    overdue: bool
+    unread: bool
+    last_update: object
+
+
+def _concerning(name):
+    """Requests whose `concerns` (« Léa Martin, Hugo Martin ») names exactly this household member."""
+    return (Q(concerns=name) | Q(concerns__startswith=f"{name}, ") | Q(concerns__endswith=f", {name}")
+            | Q(concerns__contains=f", {name}, "))
+
+
+def my_requests(citizen, organisation, *, state="", member_name=""):
+    """The submitted requests of the citizen, newest first, annotated for « Mes demandes » (messaging dates) and
+    with their status changes prefetched: one query for the page (on the index citizen, state, submitted_at), one
+    for the status events, whatever the number of rows."""
+    requests = ServiceRequest.objects.of(organisation).filter(
+        citizen=citizen, state=ServiceRequest.State.SUBMITTED, anonymised_at__isnull=True,
+    )
+    if state == "en-cours":
+        requests = requests.filter(closed_at__isnull=True)
+    elif state == "closes":
+        requests = requests.filter(closed_at__isnull=False)
+    if member_name:
+        requests = requests.filter(_concerning(member_name))
+    requests = messaging.with_message_dates(requests.select_related("version")).prefetch_related(Prefetch(
+        "events", queryset=RequestEvent.objects.filter(kind=RequestEvent.Kind.STATUS_CHANGED).order_by("at", "pk"),
+        to_attr="status_events",
+    ))
+    return requests.order_by("-submitted_at", "-pk")
+
+
+def _my_row(item, today):
+    open_ = item.closed_at is None
+    return MyRequestRow(
+        request=item, status=citizen_status(item, item.status_events),
+        overdue=bool(open_ and item.deadline and item.deadline < today),
+        unread=messaging.has_unread_message(item), last_update=item.last_visible_at or item.submitted_at,
+    )
+
+
 @citizen_required
 def mine(http_request):
-    """`/compte/demandes/`: drafts to resume or delete, then the submitted requests (paginated)."""
-    base = ServiceRequest.objects.of(http_request.organisation).filter(citizen=http_request.user,
-                                                                       anonymised_at__isnull=True)
-    drafts = list(base.filter(state=ServiceRequest.State.DRAFT).select_related("version").order_by("-updated_at"))
-    submitted = (
-        base.filter(state=ServiceRequest.State.SUBMITTED)
-        .select_related("version")
-        .prefetch_related(Prefetch(
-            "events", queryset=RequestEvent.objects.filter(kind=RequestEvent.Kind.STATUS_CHANGED).order_by("at", "pk"),
-            to_attr="status_events",
-        ))
-        .order_by("-submitted_at", "-pk")
+    """`/compte/demandes/`: drafts to resume or delete, then the submitted requests (filtered, paginated)."""
+    from guichet.households.services import members_of
+
+    citizen, organisation = http_request.user, http_request.organisation
+    drafts = list(
+        ServiceRequest.objects.of(organisation)
+        .filter(citizen=citizen, state=ServiceRequest.State.DRAFT, anonymised_at__isnull=True)
+        .select_related("version").order_by("-updated_at")
     )
-    page_obj = Paginator(submitted, MY_REQUESTS_PER_PAGE).get_page(http_request.GET.get("page"))
-    rows = [(item, citizen_status(item, item.status_events)) for item in page_obj.object_list]
+    members = list(members_of(citizen).order_by("first_name", "last_name", "pk"))
+    form = MyRequestsFilterForm(http_request.GET if {"etat", "pour"} & set(http_request.GET) else None,
+                                members=members)
+    if form.is_bound and form.is_valid():
+        requests = my_requests(citizen, organisation, state=form.cleaned_data["etat"],
+                               member_name=form.member_name())
+    elif form.is_bound:
+        requests = ServiceRequest.objects.none()
+    else:
+        requests = my_requests(citizen, organisation)
+    page_obj = Paginator(requests, MY_REQUESTS_PER_PAGE).get_page(http_request.GET.get("page"))
+    today = timezone.localdate()
     return render(http_request, "service_requests/mine.html", {
-        "drafts": [(draft, resume_url(draft)) for draft in drafts], "page": page_obj, "rows": rows,
+        "drafts": [(draft, resume_url(draft)) for draft in drafts], "page": page_obj, "form": form,
+        "rows": [_my_row(item, today) for item in page_obj.object_list], "members": members,
+        "filtered": form.is_bound,
     })
 
 
