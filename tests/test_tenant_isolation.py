@@ -238,6 +238,7 @@ GUESSES = {
     "attachments:download": ("admin", lambda o: {"pk": montclair_request(o)[1].pk}),
     "agent_requests:detail": ("admin", lambda o: {"code": montclair_request(o)[0].tracking_code}),
     "agent_requests:note": ("admin", lambda o: {"code": montclair_request(o)[0].tracking_code}),
+    "agent_requests:message": ("admin", lambda o: {"code": montclair_request(o)[0].tracking_code}),
     "agent_requests:press": (
         "admin", lambda o: {"code": montclair_request(o)[0].tracking_code, "button_id": "accepter"}
     ),
@@ -253,7 +254,8 @@ GUESSES = {
     "service_requests:start": ("citizen", lambda o: {"slug": montclair_procedure(o).slug}),
     "service_requests:page": ("citizen", lambda o: {**montclair_code(o), "page_id": "demandeur"}),
     **{f"service_requests:{name}": ("citizen", montclair_code) for name in (
-        "detail", "contact", "summary", "send", "receipt", "receipt_pdf", "complement", "delete")},
+        "detail", "contact", "summary", "send", "receipt", "receipt_pdf", "complement", "delete", "message",
+        "withdraw")},
     # Exports: Montclair's export tried by Saint-Aubin's administrator (who sees every export of Saint-Aubin).
     "exports:detail": ("admin", lambda o: {"pk": montclair_export(o).pk}),
     "exports:download": ("admin", lambda o: {"pk": montclair_export(o).pk}),
