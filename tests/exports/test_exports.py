@@ -461,3 +461,22 @@ def test_a_search_result_exports_what_the_search_finds_for_the_agent(agent_clien
                                             format="xlsx")
     values, _cells = read_xlsx(content)
     assert [row[0] for row in values[1:]] == [mine[0].tracking_code]
+
+
+def test_the_export_pages_and_file_headers_are_in_english_for_english_readers(agent_client, requests):
+    from django.utils import translation
+
+    ask(agent_client)
+    export = Export.objects.get()
+    Export.objects.filter(pk=export.pk).update(state=Export.State.RUNNING, rows_done=1, rows_total=4)
+    from django.conf import settings
+
+    agent_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch's choice
+    page = agent_client.get(f"/agents/exports/{export.pk}/").content.decode()
+    assert "Export in progress: 25% (1 rows of 4). This page updates itself." in page
+    assert "My exports" in page
+    assert "My exports (CSV, ODS, XLSX)" in agent_client.get("/agents/").content.decode()
+    with translation.override("en"):
+        from guichet.exports.columns import HEADERS as LAZY_HEADERS
+
+        assert [str(header) for header in LAZY_HEADERS][:4] == ["tracking code", "procedure", "channel", "status"]
