@@ -15,10 +15,12 @@ IGNORED_PARAMS = ("page",)
 
 
 def querystring_of(params):
-    """The selection's querystring (without the page number) of a QueryDict or dict."""
+    """The selection's querystring (without the page number) of a QueryDict, a dict or a querystring."""
     from django.http import QueryDict
 
     query = QueryDict(mutable=True)
+    if isinstance(params, str):
+        params = QueryDict(params.lstrip("?"))
     if params:
         if hasattr(params, "lists"):
             items = params.lists()
