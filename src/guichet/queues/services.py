@@ -243,9 +243,10 @@ def _capped_count(requests, cap):
     return (cap, True) if counted > cap else (counted, False)
 
 
-def queue_page(requests, number=1, *, per_page=REQUESTS_PER_PAGE, cap=COUNT_CAP):
+def queue_page(requests, number=1, *, per_page=REQUESTS_PER_PAGE, cap=None):
     """The page `number` (1 when invalid) of the ordered queryset: one query for the rows (one more than a page,
     to know whether another follows) and, unless the first page holds everything, one capped count."""
+    cap = COUNT_CAP if cap is None else cap
     number = _page_number(number)
     offset = (number - 1) * per_page
     rows = list(rows_of(requests)[offset : offset + per_page + 1])
