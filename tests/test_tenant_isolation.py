@@ -166,11 +166,35 @@ def montclair_saved_view(o):
                                     params="deadline_state=overdue")
 
 
+def montclair_closed_code(o):
+    """Montclair's request, closed (so that only the collectivité stops a rating or a reopening request)."""
+    from django.utils import timezone
+
+    service_request = montclair_request(o)[0]
+    service_request.__class__.objects.filter(pk=service_request.pk).update(closed_at=timezone.now())
+    return {"code": service_request.tracking_code}
+
+
+def montclair_reopen_kwargs(o):
+    """A pending reopening request of Montclair's closed request."""
+    from guichet.satisfaction.models import ReopenRequest
+
+    code = montclair_closed_code(o)["code"]
+    service_request = o["service"].requests.get(tracking_code=code)
+    reopen = ReopenRequest.objects.create(organisation=service_request.organisation, request=service_request,
+                                          closed_at=service_request.closed_at, reason="Toujours pas réglé")
+    return {"code": code, "pk": reopen.pk}
+
+
 def workflow_kwargs(o, **extra):
     return {"pk": montclair_workflow(o).pk, **extra}
 
 
 GUESSES = {
+    # Ratings and reopening (guichet.satisfaction): Montclair's closed request and its reopening request.
+    "satisfaction:rate": ("citizen", montclair_closed_code),
+    "satisfaction:reopen": ("citizen", montclair_closed_code),
+    **{f"satisfaction:{name}": ("admin", montclair_reopen_kwargs) for name in ("decide", "accept", "refuse")},
     "procedures:detail": ("anonymous", lambda o: {"slug": montclair_procedure(o).slug}),
     # Procedure administration: Montclair's procedure tried by Saint-Aubin's administrator.
     "procedures_admin:detail": ("admin", lambda o: {"pk": montclair_procedure(o).pk, **{}}),

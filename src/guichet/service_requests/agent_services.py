@@ -1,7 +1,9 @@
 """Agents' side of requests: which requests an agent sees, the « viewed » trace, internal notes, filters.
 
-Org administrators see every request of their collectivité; other agents those of their services. Requests of
-another collectivité never show (every query starts from `ServiceRequest.objects.of(organisation)`).
+Org administrators see every request of their collectivité; other agents those of the services where they work
+(roles agent and manager: an elected member's read-only role gives aggregate dashboards, never the requests and
+their personal data). Requests of another collectivité never show (every query starts from
+`ServiceRequest.objects.of(organisation)`).
 """
 
 import datetime
@@ -9,6 +11,7 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guichet.agents.models import Membership
 from guichet.agents.permissions import is_org_admin, services_of
 
 from .models import RequestEvent, ServiceRequest
@@ -16,13 +19,15 @@ from .services import add_event
 
 VIEW_TRACE_INTERVAL = datetime.timedelta(hours=1)
 MAX_NOTE_LENGTH = 5000
+# The roles that let a member of a service see and handle its requests (not `elected`: read-only dashboards).
+REQUEST_ROLES = (Membership.Role.AGENT, Membership.Role.MANAGER)
 
 
 def requests_for_agent(user, organisation):
     """The submitted requests the agent may see, newest first."""
     requests = ServiceRequest.objects.of(organisation).filter(state=ServiceRequest.State.SUBMITTED)
     if not is_org_admin(user):
-        requests = requests.filter(service__in=services_of(user))
+        requests = requests.filter(service__in=services_of(user, roles=REQUEST_ROLES))
     return requests.order_by("-submitted_at", "-pk")
 
 

@@ -335,14 +335,19 @@ def attachment_response(attachment, *, filename=None):
 # -- Who may see a request's files -------------------------------------------------------------------------------
 
 def agent_may_see(user, service_request):
-    """Org administrators see every submitted request of their collectivité; other agents those of their services."""
+    """Org administrators see every submitted request of their collectivité; other agents those of their services
+    (roles agent and manager, as `agent_services.requests_for_agent`)."""
     if not is_verified_agent(user) or user.organisation_id != service_request.organisation_id:
         return False
     if not service_request.is_submitted:
         return False
     if is_org_admin(user):
         return True
-    return service_request.service_id is not None and services_of(user).filter(pk=service_request.service_id).exists()
+    from .agent_services import REQUEST_ROLES
+
+    return service_request.service_id is not None and (
+        services_of(user, roles=REQUEST_ROLES).filter(pk=service_request.service_id).exists()
+    )
 
 
 def may_download(http_request, attachment):
