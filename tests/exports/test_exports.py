@@ -77,9 +77,12 @@ def requests(version, voirie_version, other_version, citizen, colleague):
 
 
 def test_the_buttons_carry_the_selection_without_the_page_number():
-    html = Template("{% load exports_tags %}{% export_buttons 'queue' params %}").render(
-        Context({"params": QueryDict("status=recue&page=3&procedure=4&procedure=5"), "csrf_token": "jeton"})
-    )
+    from django.utils import translation
+
+    with translation.override("fr"):
+        html = Template("{% load exports_tags %}{% export_buttons 'queue' params %}").render(
+            Context({"params": QueryDict("status=recue&page=3&procedure=4&procedure=5"), "csrf_token": "jeton"})
+        )
     assert 'action="/agents/exports/nouveau/"' in html and 'method="post"' in html
     assert 'name="csrfmiddlewaretoken" value="jeton"' in html
     assert '<input type="hidden" name="source" value="queue">' in html
