@@ -145,6 +145,17 @@ def montclair_code(o):
     return {"code": montclair_request(o)[0].tracking_code}
 
 
+def montclair_link_kwargs(o):
+    """A link between two of Montclair's requests (guichet.duplicates)."""
+    from guichet.duplicates.models import RequestLink
+
+    first = montclair_request(o)[0]
+    second = request_with_attachment(o["service"].organisation, o["service"], o["citizen"], slug="autre-demande")[0]
+    low, high = sorted((first, second), key=lambda r: r.pk)
+    link = RequestLink.objects.create(organisation=first.organisation, first=low, second=high)
+    return {"code": first.tracking_code, "pk": link.pk}
+
+
 def montclair_export(o):
     """A finished export of Montclair's agent, with its file."""
     from django.core.files.base import ContentFile
@@ -267,6 +278,10 @@ GUESSES = {
         "admin", lambda o: {"code": montclair_request(o)[0].tracking_code, "button_id": "accepter"}
     ),
     "agent_requests:keep_document": ("admin", lambda o: montclair_keep_kwargs(o)),
+    # Duplicates: merging or linking Montclair's requests, removing Montclair's link.
+    "duplicates:merge": ("admin", montclair_code),
+    "duplicates:link": ("admin", montclair_code),
+    "duplicates:unlink": ("admin", lambda o: montclair_link_kwargs(o)),
     # Queues: the saved view of Montclair's agent, Montclair's request's assignment and priority.
     "queues:saved_view": ("admin", lambda o: {"pk": montclair_saved_view(o).pk}),
     "queues:saved_view_delete": ("admin", lambda o: {"pk": montclair_saved_view(o).pk}),
@@ -316,7 +331,21 @@ def snapshot(other):
         "notifications": list(Notification.objects.values("pk", "read_at")),
         "templates": list(MessageTemplate.objects.values()),
         "workflows": list(montclair_workflow(other).__class__.objects.values("pk", "name", "definition")),
+        "request_links": list(_request_links()),
+        "merged_requests": list(_merges()),
     }
+
+
+def _request_links():
+    from guichet.duplicates.models import RequestLink
+
+    return RequestLink.objects.values("pk", "first_id", "second_id")
+
+
+def _merges():
+    from guichet.service_requests.models import ServiceRequest
+
+    return ServiceRequest.objects.values("pk", "merged_into_id", "closed_at")
 
 
 def test_every_url_with_an_identifier_is_tried():
