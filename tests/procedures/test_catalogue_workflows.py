@@ -1,7 +1,8 @@
 """The workflows of the shipped catalogue really run: every button of every status, pressed by an agent of the
 responsible service, leads where it says (its actions run: notifications, requests for documents, generated
 documents, notes, deadlines), the citizen's answer to a request for documents moves the request on, and every
-timer fires."""
+timer fires. A final status needs a written answer to the citizen (guichet.answers): pressed without one, a
+button that closes the request is refused; with the answer carried by the button, it runs."""
 
 import datetime
 
@@ -9,7 +10,9 @@ import pytest
 from django.utils import timezone
 
 from guichet.agents.models import Membership
+from guichet.answers.services import action_gives_answer, answer_need, press_with_answer
 from guichet.procedures import exchange
+from guichet.service_requests.messaging import post_agent_message
 from guichet.service_requests.models import Attachment, RequestEvent, ServiceRequest
 from guichet.service_requests.services import create_request
 from guichet.workflows import engine
@@ -20,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 FORM_DATA = {"message": "Merci de joindre un justificatif de domicile de moins de 3 mois.",
              "note": "Dossier vérifié au guichet."}
+ANSWER = "Votre demande a été traitée : voici la réponse du service."
 
 
 @pytest.fixture
@@ -35,13 +39,15 @@ def imported(request, organisation):
     return procedure, agent, citizen, answers
 
 
-def new_request(procedure, citizen, answers, status=None, actor=None):
+def new_request(procedure, citizen, answers, status=None, actor=None, answer=False):
     version = procedure.current_version
     service_request = create_request(
         organisation=procedure.organisation, version=version, procedure=procedure, citizen=citizen,
         state=ServiceRequest.State.SUBMITTED, submitted_at=timezone.now(), service=version.service, data=answers,
     )
     engine.start(service_request, None)
+    if answer:
+        post_agent_message(service_request, actor, ANSWER, answer=True)
     if status is not None and status != service_request.status:
         engine.enter_status(service_request, status, actor, reason="Essai")
     service_request.refresh_from_db()
@@ -63,9 +69,16 @@ def test_every_button_leads_where_it_says(imported):
     for status in definition["statuses"]:
         for button in status["buttons"]:
             service_request = new_request(procedure, citizen, answers, status["id"], agent)
-            offered = {item.id for item in engine.available_buttons(service_request, agent)}
+            offered = {item.id: item for item in engine.available_buttons(service_request, agent)}
             assert button["id"] in offered, (status["id"], button["id"])
-            engine.press(service_request, button["id"], agent, form_data=FORM_DATA)
+            need = answer_need(service_request, offered[button["id"]])
+            if need == "required":  # it closes the request: refused without the written answer, nothing done
+                with pytest.raises(engine.WorkflowError, match="sans réponse écrite"):
+                    engine.press(service_request, button["id"], agent, form_data=FORM_DATA)
+                service_request.refresh_from_db()
+                assert service_request.status == status["id"] and service_request.closed_at is None
+            press_with_answer(service_request, button["id"], agent, form_data=FORM_DATA,
+                              answer=ANSWER if need == "required" else "")
             service_request.refresh_from_db()
             gone_to = targets(button["actions"])
             waits = [action for action in button["actions"] if action["type"] == "request_info"]
@@ -87,8 +100,15 @@ def test_final_statuses_close_the_request_and_produce_their_documents(imported):
     for status in procedure.current_version.workflow["statuses"]:
         if not status["final"]:
             continue
-        service_request = new_request(procedure, citizen, answers, status["id"], agent)
-        assert service_request.closed_at is not None
+        answers_itself = any(action_gives_answer(action) for action in status["on_enter"])
+        if not answers_itself:
+            unanswered = new_request(procedure, citizen, answers)
+            with pytest.raises(engine.WorkflowError, match="sans réponse écrite"):
+                engine.enter_status(unanswered, status["id"], agent, reason="Essai")
+            unanswered.refresh_from_db()
+            assert unanswered.closed_at is None and unanswered.status != status["id"]
+        service_request = new_request(procedure, citizen, answers, status["id"], agent, answer=not answers_itself)
+        assert service_request.closed_at is not None and service_request.answered_at is not None
         documents = [action for action in status["on_enter"] if action["type"] == "generate_document"]
         generated = Attachment.objects.filter(request=service_request, source=Attachment.Source.GENERATED)
         assert generated.count() == len(documents)
@@ -100,18 +120,32 @@ def test_final_statuses_close_the_request_and_produce_their_documents(imported):
 @pytest.mark.parametrize("imported", KEYS, indirect=True)
 def test_every_timer_fires(imported):
     procedure, agent, citizen, answers = imported
-    for status in procedure.current_version.workflow["statuses"]:
+    definition = procedure.current_version.workflow
+    for status in definition["statuses"]:
         for timer in status["timers"]:
-            service_request = new_request(procedure, citizen, answers, status["id"], agent)
-            if timer.get("on_deadline"):
-                ServiceRequest.objects.filter(pk=service_request.pk).update(
-                    deadline=timezone.localdate() - datetime.timedelta(days=1))
-                now = timezone.now()
-            else:
-                now = timezone.now() + datetime.timedelta(days=timer["after_days"], hours=1)
-            engine.run_timers(now=now)
-            service_request.refresh_from_db()
-            assert service_request.status == timer["goto"], (status["id"], timer)
+            _index, target = engine.find_status(definition, timer["goto"])
+            answers_itself = any(action_gives_answer(action) for action in target["on_enter"])
+            for answered in (False, True):
+                service_request = new_request(procedure, citizen, answers, status["id"], agent, answer=answered)
+                # Was the citizen written to on the way (a notify with a text, a document)? Then no answer is due.
+                needs_answer = target["final"] and not answers_itself and service_request.answered_at is None
+                if timer.get("on_deadline"):
+                    ServiceRequest.objects.filter(pk=service_request.pk).update(
+                        deadline=timezone.localdate() - datetime.timedelta(days=1))
+                    now = timezone.now()
+                else:
+                    now = timezone.now() + datetime.timedelta(days=timer["after_days"], hours=1)
+                engine.run_timers(now=now)
+                service_request.refresh_from_db()
+                if needs_answer:
+                    # Without a written answer, a timer to a final status is not applied (the timeline says so).
+                    assert service_request.status == status["id"], (status["id"], timer)
+                    assert RequestEvent.objects.filter(
+                        request=service_request, kind="action", text__startswith="Délai automatique non appliqué"
+                    ).exists()
+                else:
+                    assert service_request.status == timer["goto"], (status["id"], timer)
+                    break
 
 
 @pytest.mark.parametrize("imported", ["signalement-voirie"], indirect=True)

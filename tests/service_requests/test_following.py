@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from guichet.service_requests.messaging import post_agent_message
 from guichet.service_requests.models import RequestEvent, ServiceRequest
 from guichet.service_requests.services import add_event, unique_tracking_code
 from guichet.workflows import engine
@@ -42,6 +43,7 @@ def test_my_requests_lists_drafts_and_sent_requests_with_their_visible_status(ci
     assert "Contrôle interne" not in page and "Reçue" in page
     detail = text(citizen_client.get(f"/demandes/{sent.tracking_code}/"))
     assert "Contrôle interne" not in detail and "Reçue" in detail
+    post_agent_message(sent, agent, "Votre acte est prêt.", answer=True)  # a final status needs a written answer
     engine.press(sent, "accepter", agent)
     page = text(citizen_client.get("/compte/demandes/"))
     assert "Acceptée" in page

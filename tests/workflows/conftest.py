@@ -73,6 +73,13 @@ def make_request(version, citizen=None, **fields):
     )
 
 
+def give_answer(request, agent=None, text="Votre demande est traitée : voici notre réponse."):
+    """The written answer to the citizen, which a final status requires (see guichet.answers)."""
+    from guichet.service_requests.messaging import post_agent_message
+
+    return post_agent_message(request, agent, text, answer=True)
+
+
 @pytest.fixture
 def version(organisation, service):
     return make_version(organisation, service)

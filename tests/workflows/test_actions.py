@@ -15,7 +15,7 @@ from guichet.service_requests.models import Attachment, RequestEvent
 from guichet.workflows import engine
 from guichet.workflows.actions import signature
 
-from .conftest import make_request, make_version, workflow_definition
+from .conftest import give_answer, make_request, make_version, workflow_definition
 
 SECRET = "un-secret-partage-tres-long"
 
@@ -94,6 +94,8 @@ def test_webhook_is_signed_retried_and_its_responses_recorded(organisation, serv
     version = make_version(organisation, service, definition, slug="hook")
     request = make_request(version, citizen)
     engine.start(request, None)
+    give_answer(request, agent)
+    run_ready_jobs()  # the answer's e-mail
     engine.press(request, "accepter", agent)
     assert run_ready_jobs() == 1  # first try: 503, a retry is scheduled later
     assert len(Hook.received) == 1
@@ -129,6 +131,7 @@ def test_set_deadline_in_working_days(organisation, service, citizen, agent, mon
     engine.start(request, None)
     friday = datetime.date(2026, 12, 24)  # Thursday 24, Friday 25 is Christmas
     monkeypatch.setattr(timezone, "localdate", lambda *args: friday)
+    give_answer(request, agent)
     engine.press(request, "accepter", agent)
     request.refresh_from_db()
     assert request.deadline == datetime.date(2026, 12, 30)  # 28, 29, 30

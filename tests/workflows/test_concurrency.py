@@ -10,7 +10,7 @@ from guichet.service_requests.models import RequestEvent, ServiceRequest
 from guichet.workflows import engine
 from tests.conftest import make_agent
 
-from .conftest import make_request, make_version
+from .conftest import give_answer, make_request, make_version
 
 
 @pytest.mark.django_db(transaction=True)
@@ -20,6 +20,7 @@ def test_two_agents_pressing_at_once(organisation, service, citizen):
     version = make_version(organisation, service)
     request = make_request(version, citizen)
     engine.start(request, None)
+    give_answer(request)  # the final status « acceptee » needs a written answer
     copies = [ServiceRequest.objects.get(pk=request.pk) for _ in range(2)]  # both pages show lock_version 1
     barrier = threading.Barrier(2)
     outcomes = {}

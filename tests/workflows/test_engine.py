@@ -15,7 +15,7 @@ from guichet.workflows.models import InformationRequest, PendingTimer, Scheduled
 from guichet.workflows.services import anonymise_due
 from tests.conftest import make_agent, make_citizen, make_service
 
-from .conftest import make_request, make_version, workflow_definition
+from .conftest import give_answer, make_request, make_version, workflow_definition
 
 
 def events(request, kind=None):
@@ -63,6 +63,7 @@ def test_button_inputs_are_announced(started, agent):
 
 
 def test_press_runs_actions_in_order(started, agent):
+    give_answer(started, agent)
     engine.press(started, "accepter", agent)
     assert started.status == "acceptee"
     started.refresh_from_db()
@@ -172,6 +173,7 @@ def test_anonymous_request_information_request_is_emailed(version, agent):
 
 
 def test_timers_after_days_with_a_fake_now(started):
+    give_answer(started)
     started.deadline = None
     started.save(update_fields=["deadline"])
     assert engine.run_timers(timezone.now() + datetime.timedelta(days=29)) == 0
@@ -196,6 +198,7 @@ def test_timer_on_deadline(started):
 
 
 def test_timer_of_a_status_left_does_not_fire(started, agent):
+    give_answer(started, agent)
     engine.press(started, "accepter", agent)
     assert engine.run_timers(timezone.now() + datetime.timedelta(days=60)) == 0
     started.refresh_from_db()
@@ -290,6 +293,7 @@ def test_anonymisation_after_retention(started, agent, django_capture_on_commit_
     attachment.file.save("pi.pdf", ContentFile(b"%PDF-1.4 personal"), save=False)
     attachment.save()
     path = attachment.file.path
+    give_answer(started, agent)
     engine.press(started, "accepter", agent)
     assert anonymise_due(timezone.localdate() + datetime.timedelta(days=364)) == 0
     with django_capture_on_commit_callbacks(execute=True):

@@ -240,9 +240,12 @@ def send_email_job(organisation_id, address, subject, body):
     return "envoyé"
 
 
-def run_notify(ctx, action, *, text=None):
+def run_notify(ctx, action, *, text=None, context=None):
     """Tell the citizen (notification service; e-mail to the contact address for a request without account),
-    the agents of the request's service, or a fixed address, with a message kind of the catalogue."""
+    the agents of the request's service, or a fixed address, with a message kind of the catalogue.
+
+    `context`: the message's variables for the citizen instead of the request's own (guichet.duplicates). The
+    citizens of the requests merged into this one receive its progress notices too."""
     from guichet.agents.models import Membership
     from guichet.notifications.services import notify
 
@@ -251,7 +254,8 @@ def run_notify(ctx, action, *, text=None):
     text = action.get("text", "") if text is None else text
     target = action["to"]
     if target == "citizen":
-        context = request_context(request, text)
+        forward = context is None
+        context = request_context(request, text) if context is None else context
         if request.citizen_id and request.citizen.is_active and not request.anonymised_at:
             notify(request.citizen, key, context, link=citizen_link(request))
             _event(ctx, "notification", text=_("Message « %(key)s » envoyé à l'usager.") % {"key": key},
@@ -262,6 +266,10 @@ def run_notify(ctx, action, *, text=None):
         else:
             _event(ctx, "notification", text=_("Message « %(key)s » non envoyé : l'usager n'a pas d'adresse.") % {
                 "key": key})
+        if forward and request.merged_requests.exists():
+            from guichet.duplicates.services import tell_merged_citizens
+
+            tell_merged_citizens(ctx, key, text)
     elif target == "service":
         if not request.service_id:
             _event(ctx, "notification", text=_("Message « %(key)s » non envoyé : la demande n'a pas de service.") % {
@@ -281,6 +289,16 @@ def run_notify(ctx, action, *, text=None):
     else:
         send_plain_email(ctx, action["address"], key, {**request_context(request, text), "lien": agent_link(request)},
                          who=action["address"])
+
+
+def run_notify_action(ctx, action):
+    """The workflow's notify action: a message to the citizen that carries a text is their written answer
+    (guichet.answers); a message without text is only a status notice."""
+    from guichet.answers.services import action_gives_answer, record_workflow_answer
+
+    run_notify(ctx, action)
+    if action_gives_answer(action):
+        record_workflow_answer(ctx, action["text"].strip())
 
 
 def describe_notify(action):
@@ -506,6 +524,11 @@ def run_generate_document(ctx, action):
     attachment.file.save(f"{slug}.pdf", ContentFile(pdf), save=False)
     attachment.save()
     _event(ctx, "document_generated", visible=True, text=title, data={"attachment": attachment.pk})
+    # A document produced for the citizen is a written answer (guichet.answers); its own event is the visible one.
+    from guichet.answers.services import record_workflow_answer
+
+    record_workflow_answer(ctx, _("Document « %(title)s » produit pour l'usager.") % {"title": title},
+                           attachment_ids=[attachment.pk], visible=False)
 
 
 # --- webhook ------------------------------------------------------------------------------------------
@@ -653,7 +676,7 @@ ACTIONS = {
                    lambda a: _("Attribuer au service « %(s)s »") % {"s": a["service"]} if a.get("service") else
                    (_("Attribuer à l'agent qui agit") if a.get("agent") == "self" else
                     _("Attribuer à %(s)s") % {"s": a.get("agent")})),
-        ActionType("notify", gettext_lazy("Envoyer un message"), check_notify, run_notify, describe_notify),
+        ActionType("notify", gettext_lazy("Envoyer un message"), check_notify, run_notify_action, describe_notify),
         ActionType("request_info", gettext_lazy("Demander un complément à l'usager"), check_request_info,
                    run_request_info,
                    lambda a: _("Demander un complément, puis aller à « %(s)s »") % {"s": a.get("then")},

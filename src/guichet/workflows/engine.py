@@ -13,6 +13,9 @@ refused with a clear message (`RequestChanged`) and nothing of theirs is recorde
     enter_status(request, status_id, actor, reason="")      # go to a status (on-enter actions run)
     run_timers(now=None)                                    # periodic: due timers move their requests
     answer_information_request(request, citizen, message, files)
+
+A final status is entered only when the citizen has had a written answer since the request was (re)opened
+(`answered_at`; see guichet.answers): otherwise WorkflowError, whatever the path (button, enter_status, timer).
 """
 
 import datetime
@@ -32,7 +35,7 @@ logger = logging.getLogger("guichet.workflows")
 # A chain of automatic status changes longer than this is an endless loop: it is refused.
 MAX_DEPTH = 20
 SAVED_FIELDS = ["status", "waiting_for_citizen", "information_request", "closed_at", "service", "assigned_to",
-                "deadline", "lock_version", "updated_at"]
+                "deadline", "lock_version", "updated_at", "answered_at"]
 
 
 class WorkflowError(Exception):
@@ -158,6 +161,11 @@ def enter_locked(ctx, status_id, *, reason=""):
         run_actions(ctx, status.get("on_enter"), ["statuses", index, "on_enter"])
     finally:
         ctx.depth -= 1
+    if request.status == status_id:
+        # A final status needs a written answer to the citizen (guichet.answers): refused, nothing recorded.
+        from guichet.answers.services import check_final_status
+
+        check_final_status(request, status)
 
 
 def start(request, actor):
