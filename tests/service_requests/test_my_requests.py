@@ -196,3 +196,17 @@ def test_pagination_keeps_the_filters(citizen, citizen_client, agent, procedure)
     assert "?etat=en-cours&amp;page=2" in citizen_client.get(URL + "?etat=en-cours").content.decode()
     second = text(citizen_client.get(URL + "?etat=en-cours&page=2"))
     assert len(rows_of(second)) == 2
+
+
+def test_my_requests_and_the_request_page_in_english(citizen, citizen_client, agent, procedure):
+    item = sent_request(procedure, citizen, concerns="")
+    messaging.post_agent_message(item, agent, "Bonjour")
+    removed = sent_request(procedure, citizen)
+    withdrawal.withdraw(removed, citizen)
+    citizen_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = text(citizen_client.get(URL))
+    assert "New message from the service" in page and "Withdrawn" in page and "Filter my requests" in page
+    page = text(citizen_client.get(f"/demandes/{item.tracking_code}/"))
+    assert "Write to the service" in page and "Withdraw my request" in page
+    assert "Nouveau message" not in page and "Écrire au service" not in page
+    assert "Request withdrawn" in text(citizen_client.get(f"/demandes/{removed.tracking_code}/"))
