@@ -185,10 +185,12 @@ def test_viewing_is_traced_once_per_agent_per_hour(service_request, agent, agent
 def test_pressing_a_button_moves_the_request(service_request, agent_client):
     response = agent_client.post(press_url(service_request, "accepter"), {
         "bouton-accepter-lock_version": service_request.lock_version,
+        # « acceptee » is final: the button carries the written answer (guichet.answers).
+        "bouton-accepter-reponse": "Votre acte vous sera envoyé par courrier.",
     })
     assert response.status_code == 302 and response["Location"] == detail_url(service_request)
     service_request.refresh_from_db()
-    assert service_request.status == "acceptee"
+    assert service_request.status == "acceptee" and service_request.answered_at is not None
     assert RequestEvent.objects.filter(request=service_request, kind="status_changed", status_to="acceptee").exists()
     page = text(agent_client.get(detail_url(service_request)))
     assert "Action « Accepter » effectuée." in page

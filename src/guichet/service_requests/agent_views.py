@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from guichet.agents.permissions import agent_required
+from guichet.answers.forms import answer_of, button_form, button_forms
+from guichet.answers.services import press_with_answer
 from guichet.documents.services import DocumentError, keep_checked_attachment
 from guichet.documents.types import default_valid_until, label_of
 from guichet.formdefs import find_field, summary
 from guichet.workflows import engine
 
-from .agent_forms import ButtonForm, KeepDocumentForm, NoteForm
+from .agent_forms import KeepDocumentForm, NoteForm
 from .agent_services import add_internal_note, record_view, requests_for_agent
 from .codes import normalise_tracking_code
 from .models import Attachment
@@ -36,18 +38,9 @@ def _request_for_agent(request, code):
 
 
 def _buttons(service_request, user, bound=None):
-    """[(button, form)] for the buttons this agent may press now (`bound`: (button id, bound form))."""
-    result = []
-    for button in engine.available_buttons(service_request, user):
-        if bound and bound[0] == button.id:
-            form = bound[1]
-        else:
-            form = ButtonForm(
-                initial={"lock_version": service_request.lock_version}, inputs=button.inputs,
-                prefix=f"bouton-{button.id}",
-            )
-        result.append((button, form))
-    return result
+    """[(button, form)] for the buttons this agent may press now (`bound`: (button id, bound form)); a button that
+    closes a request not answered yet carries the written answer (guichet.answers)."""
+    return button_forms(service_request, engine.available_buttons(service_request, user), bound)
 
 
 def _attachments(service_request, keep_bound=None):
@@ -138,13 +131,14 @@ def press_button(request, code, button_id):
             "Cette action n'est plus possible : la demande a changé de statut ou l'action ne vous est pas ouverte."
         ))
         return redirect("agent_requests:detail", code=service_request.tracking_code)
-    form = ButtonForm(request.POST, inputs=button.inputs, prefix=f"bouton-{button_id}")
+    form = button_form(service_request, button, request.POST)
     if not form.is_valid():
         return _render_detail(request, service_request, button_bound=(button_id, form), status=400)
     try:
-        engine.press(
+        # The written answer the form may carry is sent in the same transaction as the button's actions.
+        press_with_answer(
             service_request, button_id, request.user, form_data=form.texts(),
-            lock_version=form.cleaned_data["lock_version"],
+            lock_version=form.cleaned_data["lock_version"], answer=answer_of(form),
         )
     except PermissionDenied:
         messages.error(request, _(
