@@ -201,3 +201,16 @@ def test_an_elected_member_gets_no_merge_actions(voirie, citizen, lea, organisat
     first = make_request(voirie, citizen)
     response = client_for(organisation, elected).get(f"/agents/doublons/{first.tracking_code}/lier/")
     assert response.status_code == 404  # not even the request (read-only dashboards only)
+
+
+def test_in_english(voirie, citizen, lea, agent_client):
+    earlier = make_request(voirie, lea, address="1 place de l'Église", lat=metres_north(40), lon=LON)
+    mine = make_request(voirie, citizen, lat=LAT, lon=LON)
+    agent_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = text(agent_client.get(detail(mine.tracking_code)))
+    assert "Likely duplicates" in page and "40 m away" in page and "Remove the link" not in page
+    assert "Doublons possibles" not in page
+    page = text(agent_client.get(f"/agents/doublons/{mine.tracking_code}/regrouper/", {"autre": earlier.tracking_code}))
+    assert "Request to keep (the main request)" in page and "Merge the two requests" in page
+    page = text(agent_client.get("/agents/doublons/recurrents/", {"seuil": "1"}))
+    assert "Recurring problems" in page and "Enter at least 2 requests." in page
