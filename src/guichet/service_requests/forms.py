@@ -174,7 +174,7 @@ class MyRequestsFilterForm(forms.Form):
 
     STATES = (("", _("Toutes")), ("en-cours", _("En cours")), ("closes", _("Closes ou retirées")))
 
-    etat = forms.ChoiceField(label=_("Demandes"), choices=STATES, required=False,
+    etat = forms.ChoiceField(label=_("État des demandes"), choices=STATES, required=False,
                              error_messages={"invalid_choice": _("Choisissez un état dans la liste.")})
     pour = forms.ChoiceField(label=_("Concernant"), required=False,
                              error_messages={"invalid_choice": _("Choisissez une personne de votre foyer dans la liste.")})
