@@ -311,3 +311,16 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(organisation, agent, 
     assert small[1] == 5 and large[1] == 50
     assert small[0] == large[0]
     assert count({"page": 1})[0] <= large[0]
+
+
+def test_the_queue_in_english(organisation, agent, version, citizen):
+    new_request(version, citizen, deadline=days(-1))
+    client = client_for(organisation, agent)
+    client.post("/i18n/setlang/", {"language": "en", "next": URL})
+    page = text(client.get(URL))
+    assert '<html lang="en">' in page
+    for english in ("Request queue", "My saved views", "Filter and sort", "Overdue", "Act on the ticked requests",
+                    "1 request — sorted by deadline, soonest first", "Assign them to me"):
+        assert english in page, english
+    for french in ("File des demandes", "Agir sur les demandes cochées", "En retard"):
+        assert french not in page, french
