@@ -168,3 +168,13 @@ def test_the_agent_who_entered_it_at_the_counter_does_not_rate_for_the_citizen(o
 def test_the_rating_page_is_for_get_and_post_only(closed_request, citizen_client):
     assert citizen_client.put(rate_url(closed_request)).status_code == 405
     assert citizen_client.get(rate_url(closed_request)).status_code == 200
+
+
+def test_the_rating_form_speaks_english(closed_request, citizen_client):
+    citizen_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = text(citizen_client.get(citizen_page(closed_request)))
+    assert "Your rating of the service’s answer" in page and "1 — Very dissatisfied" in page
+    assert "Not happy with the answer?" in page and "Ask for reopening" in page
+    assert "Optional, 2000 characters at most." in page and "5 — Very satisfied" in page
+    response = citizen_client.post(rate_url(closed_request), {"avis-score": "9"})
+    assert "Choose a rating from 1 (very dissatisfied) to 5 (very satisfied)." in text(response)

@@ -1,6 +1,7 @@
 """Forms of ratings, reopening requests and the service's decision."""
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_COMMENT_LENGTH, MAX_REASON_LENGTH, SCORES
@@ -12,16 +13,20 @@ TOO_LONG = _("Ce texte est trop long : %(limit_value)s caractères au plus (il e
 class RatingForm(forms.Form):
     score = forms.TypedChoiceField(
         label=_("Votre note sur la réponse du service"), coerce=int, widget=forms.RadioSelect,
-        choices=[(score, f"{score} — {label}") for score, label in SCORES],
+        choices=[(score, format_lazy("{} — {}", score, label)) for score, label in SCORES],
         error_messages={"required": SCORE_ERROR, "invalid_choice": SCORE_ERROR},
     )
     comment = forms.CharField(
         label=_("Commentaire"), required=False, max_length=MAX_COMMENT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Facultatif, %(max)s caractères au plus. Le service lit votre commentaire.") % {
-            "max": MAX_COMMENT_LENGTH},
         error_messages={"max_length": TOO_LONG},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].help_text = _(
+            "Facultatif, %(max)s caractères au plus. Le service lit votre commentaire."
+        ) % {"max": MAX_COMMENT_LENGTH}
 
 
 class ReopenForm(forms.Form):

@@ -342,16 +342,18 @@ def _copy(source, target):
 # Aggregates for statistics and dashboards (GROUP BY queries only, no personal data)
 
 
-def ratings_of(organisation, *, services=None, start=None, end=None):
-    """The ratings of the collectivité's requests, given in [start, end) (aware datetimes), of the requests of
-    `services` (a queryset or list of services; None: every request, with or without a service)."""
+def ratings_of(organisation, *, services=None, start=None, end=None, by="rated"):
+    """The ratings of the collectivité's requests over [start, end) (aware datetimes) — the ratings given then
+    (`by="rated"`) or those of the requests received then (`by="received"`) — of the requests of `services` (a
+    queryset or list of services; None: every request, with or without a service)."""
+    moment = {"rated": "created_at", "received": "request__submitted_at"}[by]
     ratings = Rating.objects.of(organisation)
     if services is not None:
         ratings = ratings.filter(request__service__in=services)
     if start is not None:
-        ratings = ratings.filter(created_at__gte=start)
+        ratings = ratings.filter(**{f"{moment}__gte": start})
     if end is not None:
-        ratings = ratings.filter(created_at__lt=end)
+        ratings = ratings.filter(**{f"{moment}__lt": end})
     return ratings
 
 

@@ -1,0 +1,49 @@
+"""The dashboard's filters: a service of the remit and a period."""
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .services import MAX_PERIOD_DAYS, default_period
+
+
+class DashboardFilterForm(forms.Form):
+    service = forms.ChoiceField(
+        label=_("Service"), required=False,
+        error_messages={"invalid_choice": _("Choisissez un des services de la liste.")},
+    )
+    start = forms.DateField(
+        label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Demandes reçues à partir de ce jour (par défaut : il y a douze mois)."),
+        error_messages={"invalid": _("Saisissez une date valide, par exemple 01/01/2026.")},
+    )
+    end = forms.DateField(
+        label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Jusqu'à ce jour inclus (par défaut : aujourd'hui)."),
+        error_messages={"invalid": _("Saisissez une date valide, par exemple 31/12/2026.")},
+    )
+
+    def __init__(self, data=None, *, services=(), today=None):
+        super().__init__(data)
+        self.services = {str(service.pk): service for service in services}
+        self.fields["service"].choices = [("", _("Tous les services"))] + [
+            (pk, service.name) for pk, service in self.services.items()
+        ]
+        self.default_start, self.default_end = default_period(today)
+
+    def clean(self):
+        cleaned = super().clean()
+        start = cleaned.get("start") or self.default_start
+        end = cleaned.get("end") or self.default_end
+        if "start" in self.errors or "end" in self.errors:
+            return cleaned
+        if start > end:
+            self.add_error("end", _("La fin de la période doit suivre son début."))
+        elif (end - start) > datetime.timedelta(days=MAX_PERIOD_DAYS):
+            self.add_error("start", _("Choisissez une période de cinq ans au plus."))
+        cleaned["start"], cleaned["end"] = start, end
+        return cleaned
+
+    def chosen_service(self):
+        return self.services.get(self.cleaned_data.get("service") or "")
