@@ -30,13 +30,6 @@ HEADERS = [
     gettext_lazy("réponse envoyée le"),
 ]
 
-def deadline_label(service_request, today=None):
-    """The deadline state as the queue page words it (« En retard »…), "" for closed requests or no deadline."""
-    from guichet.queues.services import deadline_state
-    from guichet.queues.templatetags.queues_tags import DEADLINE_LABELS
-
-    return str(DEADLINE_LABELS.get(deadline_state(service_request, today), ""))
-
 
 def local(moment):
     """An aware datetime as the collectivité's wall-clock time, without time zone (spreadsheets have none)."""
@@ -77,6 +70,14 @@ class RowBuilder:
         self.organisation = organisation
         self.today = today or timezone.localdate()
         self.labels = {}  # version id → {status id: label}
+        from guichet.queues.services import deadline_state
+        from guichet.queues.templatetags.queues_tags import DEADLINE_LABELS
+
+        # Labels translated once per export, not once per row.
+        self.deadline_state = deadline_state
+        self.deadline_labels = {state: str(label) for state, label in DEADLINE_LABELS.items()}
+        self.channels = {value: str(label) for value, label in ServiceRequest.Channel.choices}
+        self.priorities = {value: str(label) for value, label in ServiceRequest.Priority.choices}
 
     def _load_labels(self, requests):
         from guichet.procedures.models import ProcedureVersion
@@ -109,11 +110,9 @@ class RowBuilder:
         return [
             request.tracking_code,
             request.procedure.title if request.procedure_id else "",
-            str(ServiceRequest.Channel(request.channel).label) if request.channel in ServiceRequest.Channel.values
-            else request.channel,
+            self.channels.get(request.channel, request.channel),
             self.labels.get(request.version_id, {}).get(request.status, request.status),
-            str(ServiceRequest.Priority(request.priority).label) if request.priority in ServiceRequest.Priority.values
-            else str(request.priority),
+            self.priorities.get(request.priority, str(request.priority)),
             request.service.name if request.service_id else "",
             assignee,
             name,
@@ -123,7 +122,7 @@ class RowBuilder:
             request.district,
             local(request.submitted_at),
             request.deadline,
-            deadline_label(request, self.today),
+            self.deadline_labels.get(self.deadline_state(request, self.today), ""),
             local(request.closed_at),
             local(request.answered_at),
         ]

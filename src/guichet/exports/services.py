@@ -187,6 +187,8 @@ def write_export(export_id):
                 transaction.on_commit(lambda: export.file.storage.delete(stored))
     finally:
         os.remove(temporary)
+    logger.info("Export %s (%s, %s) of %s: %s rows written.", export.pk, export.source, export.format,
+                export.organisation.slug, done)
     return f"{done} rows"
 
 
