@@ -50,7 +50,7 @@ def merge(http_request, code):
     context = {"service_request": service_request, "other_form": other_form, "other": other}
     if other is None:
         return render(http_request, "duplicates/merge.html", context, status=400 if other_form.is_bound else 200)
-    initial = {"principale": service_request.tracking_code, "verrou_a": service_request.lock_version,
+    initial = {"verrou_a": service_request.lock_version,
                "verrou_b": other.lock_version}
     bound = http_request.method == "POST"
     form = MergeForm(http_request.POST if bound else None, initial=initial, first=service_request, second=other)
