@@ -14,10 +14,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from guichet.accounts.models import User
 from guichet.accounts.tokens import email_confirmation_token, make_email_change_token
+from guichet.answers.models import AnswerTemplate
 from guichet.households.models import HouseholdMember
 from guichet.letters.models import LetterBatch
 from guichet.notifications.models import Delivery, MessageTemplate, Notification
 from guichet.oidc.models import ExternalIdentity, IdentityProvider
+from guichet.service_requests.models import RequestEvent
 from guichet.sms.models import SmsReceipt, SmsSettings
 from tests.conftest import PASSWORD, client_for, make_agent, make_citizen, make_service
 from tests.documents.builders import kept_document, request_with_attachment
@@ -197,11 +199,20 @@ def montclair_reopen_kwargs(o):
     return {"code": code, "pk": reopen.pk}
 
 
+def montclair_answer_template(o):
+    return AnswerTemplate.objects.create(organisation=o["service"].organisation, service=o["service"],
+                                         title="Réponse de Montclair", body="Texte de Montclair")
+
+
 def workflow_kwargs(o, **extra):
     return {"pk": montclair_workflow(o).pk, **extra}
 
 
 GUESSES = {
+    # Answer templates and the written answer: Montclair's template and request, tried by Saint-Aubin's admin.
+    "answers:edit": ("admin", lambda o: {"pk": montclair_answer_template(o).pk}),
+    "answers:toggle": ("admin", lambda o: {"pk": montclair_answer_template(o).pk}),
+    "answers:answer": ("admin", lambda o: montclair_code(o)),
     # Ratings and reopening (guichet.satisfaction): Montclair's closed request and its reopening request.
     "satisfaction:rate": ("citizen", montclair_closed_code),
     "satisfaction:reopen": ("citizen", montclair_closed_code),
@@ -331,6 +342,8 @@ def snapshot(other):
         "notifications": list(Notification.objects.values("pk", "read_at")),
         "templates": list(MessageTemplate.objects.values()),
         "workflows": list(montclair_workflow(other).__class__.objects.values("pk", "name", "definition")),
+        "answer_templates": list(AnswerTemplate.objects.values()),
+        "answers": list(RequestEvent.objects.filter(kind="answer").values("pk")),
         "request_links": list(_request_links()),
         "merged_requests": list(_merges()),
     }
