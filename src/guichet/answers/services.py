@@ -290,12 +290,13 @@ def request_variables(service_request):
     return context
 
 
-def render_for_request(template, service_request):
-    """The template's text with the request's values (its raw text if it cannot be rendered any more)."""
+def render_for_request(template, service_request, variables=None):
+    """The template's text with the request's values (`variables`: `request_variables(service_request)` when
+    already computed); its raw text if it cannot be rendered any more."""
     from guichet.notifications.rendering import TemplateProblem
 
     try:
-        return _render(template.body, request_variables(service_request))
+        return _render(template.body, variables if variables is not None else request_variables(service_request))
     except TemplateProblem:
         return template.body
 
@@ -316,6 +317,14 @@ def visible_templates(user, organisation):
     if not is_org_admin(user):
         templates = templates.filter(Q(service__in=services_of(user)) | Q(service__isnull=True))
     return templates.order_by("service__name", "title", "pk")
+
+
+def template_rows(user, organisation):
+    """[(template, whether the agent may change it)] of the templates the agent reads, in two queries."""
+    admin = is_org_admin(user)
+    managed = set() if admin else set(managed_services(user, organisation).values_list("pk", flat=True))
+    return [(template, admin or template.service_id in managed)
+            for template in visible_templates(user, organisation)]
 
 
 def may_manage(user, service):

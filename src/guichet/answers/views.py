@@ -31,10 +31,9 @@ def _variables():
 @agent_required
 @require_http_methods(["GET"])
 def template_list(request):
-    templates = list(services.visible_templates(request.user, request.organisation))
-    rows = [(template, services.may_manage(request.user, template.service)) for template in templates]
     return render(request, "answers/template_list.html", {
-        "rows": rows, "may_create": services.may_create(request.user, request.organisation),
+        "rows": services.template_rows(request.user, request.organisation),
+        "may_create": services.may_create(request.user, request.organisation),
     })
 
 
@@ -136,18 +135,19 @@ def answer_form_context(service_request, user, *, query=None, form=None):
     """What the answer form shows (panel of the request page and the answer page): the channel, the templates,
     the picked template's text (`?modele=<id>`), the bodies of every template for the JavaScript."""
     templates = list(services.templates_for_request(service_request))
+    variables = services.request_variables(service_request) if templates else None
     pick = TemplatePickForm(query if query and query.get("modele") else None, templates=templates)
     picked = None
     if pick.is_bound and pick.is_valid() and pick.cleaned_data["modele"]:
         picked = next((t for t in templates if t.pk == pick.cleaned_data["modele"]), None)
     if form is None:
         form = answer_message_form(
-            initial={"message": services.render_for_request(picked, service_request)} if picked else {})
+            initial={"message": services.render_for_request(picked, service_request, variables)} if picked else {})
     return {
         "service_request": service_request, "may_answer": services.may_answer(user, service_request),
         "refusal": services.answer_refusal(service_request), "channel": services.answer_channel(service_request),
         "pick_form": pick, "answer_form": form, "templates": templates,
-        "bodies": {str(t.pk): services.render_for_request(t, service_request) for t in templates},
+        "bodies": {str(t.pk): services.render_for_request(t, service_request, variables) for t in templates},
     }
 
 
