@@ -629,7 +629,9 @@ def my_requests(citizen, organisation, *, state="", member_name=""):
         requests = requests.filter(closed_at__isnull=False)
     if member_name:
         requests = requests.filter(_concerning(member_name))
-    requests = messaging.with_message_dates(requests.select_related("version")).prefetch_related(Prefetch(
+    # The answers and the form (large JSON) are not shown here: not read, not decoded.
+    requests = requests.select_related("version").defer("data", "version__form")
+    requests = messaging.with_message_dates(requests).prefetch_related(Prefetch(
         "events", queryset=RequestEvent.objects.filter(kind=RequestEvent.Kind.STATUS_CHANGED).order_by("at", "pk"),
         to_attr="status_events",
     ))
