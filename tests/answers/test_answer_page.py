@@ -295,3 +295,15 @@ def test_the_request_page_runs_a_constant_number_of_queries_whatever_the_templat
             assert client.get(detail_url(started)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_the_panel_and_the_templates_page_in_english(organisation, started, agent):
+    make_template(organisation, started.service, title="Acte prêt")
+    client = client_for(organisation, agent)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/agents/"})
+    page = text(client.get(detail_url(started)))
+    for wording in ("Answer the citizen", "No written answer has been sent yet", "Use this template",
+                    "Send the answer", "the way the citizen chose", "Written answer to the citizen"):
+        assert wording in page, wording
+    listing = text(client.get(reverse("answers:list")))
+    assert "Answer templates of your services" in listing and "Acte prêt" in listing

@@ -64,9 +64,8 @@ def _enhanced():
 
 
 def _label(template):
-    if template.service_id:
-        return f"{template.title} ({template.service.name})"
-    return f"{template.title} ({_('tous services')})"
+    service = template.service.name if template.service_id else _("tous services")
+    return f"{template.title} ({service})"
 
 
 class AnswerButtonForm(ButtonForm):
