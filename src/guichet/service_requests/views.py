@@ -653,6 +653,8 @@ def mine(http_request):
     from guichet.households.services import members_of
 
     citizen, organisation = http_request.user, http_request.organisation
+    if citizen.organisation_id == organisation.pk:
+        citizen.organisation = organisation  # already loaded by the host: members_of needs no query for it
     drafts = list(
         ServiceRequest.objects.of(organisation)
         .filter(citizen=citizen, state=ServiceRequest.State.DRAFT, anonymised_at__isnull=True)
