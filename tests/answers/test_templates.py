@@ -203,3 +203,11 @@ def test_the_list_runs_a_constant_number_of_queries(organisation, org_admin, man
             assert client.get(LIST).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_the_demo_templates_are_valid():
+    from guichet.demo.data import ANSWER_TEMPLATES, GREETING, SIGNATURE
+
+    for name, templates in ANSWER_TEMPLATES.items():
+        for title, body in templates:
+            assert services.check_body(GREETING + body + SIGNATURE) is None, (name, title)

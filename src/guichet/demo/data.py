@@ -127,6 +127,60 @@ def _services(organisation, names):
     ]
 
 
+# Answer templates of the demo services (guichet.answers), by service name; None: common to every service.
+GREETING = "{% if destinataire.civilite %}{{ destinataire.civilite }} {{ destinataire.nom }}{% else %}Bonjour{% endif %},\n\n"
+SIGNATURE = "\n\nLes services de {{ collectivite.nom }}"
+ANSWER_TEMPLATES = {
+    None: [
+        ("Demande traitée", "Votre demande « {{ demande.titre }} » ({{ demande.code }}) a été traitée. Vous "
+         "pouvez en suivre le détail à l'adresse {{ lien }}."),
+        ("Hors de nos compétences", "Votre demande {{ demande.code }} ne relève pas des compétences de "
+         "{{ collectivite.nom }}. Nous l'avons transmise au service compétent, qui vous répondra directement."),
+    ],
+    "État civil": [
+        ("Acte envoyé", "L'acte que vous avez demandé ({{ demande.code }}) vous a été envoyé par courrier ce jour."),
+        ("Acte introuvable", "Nous n'avons pas trouvé l'acte demandé dans nos registres. Il a peut-être été dressé "
+         "dans une autre commune : adressez-vous à la mairie du lieu de l'événement."),
+    ],
+    "Services techniques": [
+        ("Intervention réalisée", "Nos équipes sont intervenues à la suite de votre signalement {{ demande.code }}. "
+         "Merci de nous avoir aidés à entretenir l'espace public."),
+        ("Intervention programmée", "Votre signalement {{ demande.code }} est pris en compte : une intervention est "
+         "programmée avant le {{ demande.date_limite }}."),
+    ],
+    "Scolaire": [
+        ("Inscription confirmée", "L'inscription demandée ({{ demande.code }}) est confirmée. Le certificat "
+         "d'inscription est joint à votre demande."),
+    ],
+    "CCAS": [
+        ("Rendez-vous proposé", "Un travailleur social vous rappellera dans la semaine pour convenir d'un "
+         "rendez-vous. Vous pouvez aussi joindre le CCAS au {{ collectivite.telephone }}."),
+    ],
+    "Urbanisme": [
+        ("Pièces reçues", "Les pièces de votre dossier {{ demande.code }} sont complètes ; l'instruction suit son "
+         "cours et vous recevrez la décision au plus tard le {{ demande.date_limite }}."),
+    ],
+    "Collecte des déchets": [
+        ("Bac livré", "Votre bac vous a été livré. Les jours de collecte de votre rue sont rappelés sur le site de "
+         "{{ collectivite.nom }}."),
+    ],
+}
+
+
+def _answer_templates(organisation, services):
+    from guichet.answers.models import AnswerTemplate
+
+    by_name = {service.name: service for service in services}
+    for name, templates in ANSWER_TEMPLATES.items():
+        if name is not None and name not in by_name:
+            continue
+        for title, text in templates:
+            AnswerTemplate.objects.update_or_create(
+                organisation=organisation, service=by_name.get(name), title=title,
+                defaults={"body": GREETING + text + SIGNATURE, "is_active": True},
+            )
+
+
 def _user(organisation, email, kind, **fields):
     user = User.objects.filter(organisation=organisation, email=email).first()
     if user is None:
@@ -196,12 +250,16 @@ def load_demo():
     logins = [operator]
 
     epci = _organisation(EPCI, kind=Organisation.Kind.INTERCOMMUNAL)
-    logins += _agents(epci, _services(epci, EPCI["services"]), f"{epci.slug}.localhost")
+    epci_services = _services(epci, EPCI["services"])
+    logins += _agents(epci, epci_services, f"{epci.slug}.localhost")
     logins += _citizens(epci, EPCI, "example.org")
+    _answer_templates(epci, epci_services)
     for data in COMMUNES:
         commune = _organisation(data, kind=Organisation.Kind.COMMUNE, intercommunality=epci)
-        logins += _agents(commune, _services(commune, COMMUNE_SERVICES), f"{commune.slug}.localhost")
+        commune_services = _services(commune, COMMUNE_SERVICES)
+        logins += _agents(commune, commune_services, f"{commune.slug}.localhost")
         logins += _citizens(commune, data, "example.org")
+        _answer_templates(commune, commune_services)
     # The procedures of the Guichet catalogue, published in every demo collectivité (those already there are kept).
     for organisation in Organisation.objects.filter(slug__in=[EPCI["slug"], *(data["slug"] for data in COMMUNES)]):
         load_catalogue(organisation)
