@@ -180,3 +180,47 @@ def test_a_draft_is_deleted_not_withdrawn(citizen_client, procedure):
     assert response.status_code == 302 and "/page/" in response.url
     draft.refresh_from_db()
     assert draft.withdrawn_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_withdrawal_and_an_agents_action_at_the_same_time(organisation, service, citizen, agent, procedure):
+    """One of them wins, the other is refused; never a withdrawn request that the service moved on."""
+    import threading
+
+    from django.db import connection
+
+    item = sent_request(procedure, citizen)
+    copies = [ServiceRequest.objects.select_related("version").get(pk=item.pk) for _ in range(2)]
+    threaded = connection.vendor == "postgresql"  # SQLite's in-memory test database cannot wait on a lock
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def run(name, action):
+        try:
+            if threaded:
+                barrier.wait(timeout=10)
+            action()
+            outcomes[name] = "ok"
+        except (withdrawal.WithdrawalRefused, engine.WorkflowError) as error:
+            outcomes[name] = error.message
+        finally:
+            if threaded:
+                connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=("citizen", lambda: withdrawal.withdraw(copies[0], citizen, "Réglé"))),
+        threading.Thread(target=run, args=("agent", lambda: engine.press(copies[1], "instruire", agent))),
+    ]
+    for thread in threads:
+        thread.start() if threaded else thread.run()
+    if threaded:
+        for thread in threads:
+            thread.join(timeout=30)
+    assert sorted(outcomes) == ["agent", "citizen"]
+    assert [name for name, outcome in outcomes.items() if outcome == "ok"] in (["citizen"], ["agent"])
+    item.refresh_from_db()
+    if outcomes["citizen"] == "ok":
+        assert item.is_withdrawn and item.status == "recue" and "La demande a changé" in outcomes["agent"]
+    else:
+        assert not item.is_withdrawn and item.status == "instruction"
+        assert "Le service a commencé à traiter cette demande" in outcomes["citizen"]
