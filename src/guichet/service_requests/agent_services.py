@@ -27,7 +27,10 @@ def requests_for_agent(user, organisation):
     """The submitted requests the agent may see, newest first."""
     requests = ServiceRequest.objects.of(organisation).filter(state=ServiceRequest.State.SUBMITTED)
     if not is_org_admin(user):
-        requests = requests.filter(service__in=services_of(user, roles=REQUEST_ROLES))
+        # The ids themselves (one small query) rather than a subquery: PostgreSQL then knows the few services and
+        # walks the queue's indexes in deadline order instead of reading every request of the service.
+        service_ids = list(services_of(user, roles=REQUEST_ROLES).values_list("pk", flat=True))
+        requests = requests.filter(service_id__in=service_ids)
     return requests.order_by("-submitted_at", "-pk")
 
 
