@@ -8,7 +8,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from guichet.duplicates.addresses import AddressKey, normalise_address
+from guichet.duplicates.addresses import AddressDigits, AddressKey, address_digits, normalise_address
 from guichet.duplicates.services import likely_duplicates
 from guichet.service_requests.models import ServiceRequest
 from tests.conftest import make_citizen, make_service
@@ -65,11 +65,15 @@ def test_same_address_normalised(voirie, citizen, organisation):
 
 def test_the_sql_and_python_normalisations_agree(voirie):
     addresses = ["3, Av. de l'Église, 54470 Saint-Aubin", "12 BD Foch", "Pl. du Marché-Couvert (côté nord)",
-                 "  7   r.  des   Œillets ", "1 Chem. de l'Étang", "Rue Ÿ"]
+                 "  7   r.  des   Œillets ", "1 Chem. de l'Étang", "Rue Ÿ", "3bis, r. r. 54470", "12-14 av Foch"]
     for address in addresses:
         make_request(voirie, None, address=address, contact_email="a@example.org")
-    stored = ServiceRequest.objects.filter(address__in=addresses).annotate(key=AddressKey(F("address")))
+    stored = ServiceRequest.objects.filter(address__in=addresses).annotate(
+        key=AddressKey(F("address")), digits=AddressDigits(F("address")))
     assert {row.address: row.key for row in stored} == {address: normalise_address(address) for address in addresses}
+    # The digits compared first are those of the key too (a necessary condition, never a false negative).
+    assert {row.address: row.digits for row in stored} == {
+        address: address_digits(normalise_address(address)) for address in addresses}
     assert normalise_address("3, Av. de l'Église") == "3 avenue de l eglise"
 
 

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from guichet.service_requests.models import RequestEvent, ServiceRequest
 from guichet.service_requests.services import add_event
 
-from .addresses import AddressKey, normalise_address
+from .addresses import AddressDigits, AddressKey, address_digits, normalise_address
 from .models import RequestLink
 
 WINDOW = datetime.timedelta(days=30)
@@ -134,9 +134,6 @@ def _conditions(probe):
         if e164s:
             phone |= Q(citizen__phone__in=e164s)
         conditions["phone"] = phone
-    key = normalise_address(probe.address)
-    if key:
-        conditions["address"] = Q(address_key=Value(key))
     if probe.has_point:
         margin = RADIUS_METRES / METRES_PER_DEGREE * 1.01
         lon_margin = margin / max(math.cos(math.radians(probe.latitude)), 0.01)
@@ -144,6 +141,11 @@ def _conditions(probe):
             latitude__gte=probe.latitude - margin, latitude__lte=probe.latitude + margin,
             longitude__gte=probe.longitude - lon_margin, longitude__lte=probe.longitude + lon_margin,
         )
+    # Last: the only condition that computes something on each row (PostgreSQL stops at the first true branch),
+    # the cheap digits before the key.
+    key = normalise_address(probe.address)
+    if key:
+        conditions["address"] = Q(address_digits=Value(address_digits(key))) & Q(address_key=Value(key))
     return conditions
 
 
@@ -168,7 +170,7 @@ def likely_duplicates(service_request, limit=5, *, among=None, now=None):
         anonymised_at__isnull=True, withdrawn_at__isnull=True,
     ).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=since)).exclude(pk=service_request.pk)
     if "address" in conditions:
-        candidates = candidates.alias(address_key=AddressKey(F("address")))
+        candidates = candidates.alias(address_digits=AddressDigits(F("address")), address_key=AddressKey(F("address")))
     flags = {f"same_{name}": ExpressionWrapper(q, output_field=BooleanField()) for name, q in conditions.items()}
     score = reduce(lambda a, b: a + b, [
         Case(When(q, then=Value(WEIGHTS[name])), default=Value(0), output_field=IntegerField())
