@@ -14,10 +14,14 @@ from tests.documents.builders import make_version
 def bulk_requests(version, count, **fields):
     """`count` submitted requests of `version` inserted at once (the export tests need thousands)."""
     now = timezone.now()
+    codes = set()
+    while len(codes) < count:  # distinct among themselves too, not only from the rows already there
+        codes.add(unique_tracking_code())
+    codes = sorted(codes)
     rows = [
         ServiceRequest(
             organisation=version.organisation, version=version, procedure=version.procedure,
-            tracking_code=unique_tracking_code(), state=ServiceRequest.State.SUBMITTED, service=version.service,
+            tracking_code=codes[index], state=ServiceRequest.State.SUBMITTED, service=version.service,
             status=fields.get("status", "recue"), submitted_at=now - datetime.timedelta(minutes=index),
             contact_name=f"Demandeur {index:05d}", contact_email=f"demandeur{index}@example.org",
             **{key: value for key, value in fields.items() if key != "status"},

@@ -210,12 +210,7 @@ def batches(requests, organisation, size=BATCH_SIZE):
 
 
 def _rows_for(organisation, ids):
-    by_pk = {
-        row.pk: row
-        for row in ServiceRequest.objects.of(organisation).filter(pk__in=ids).select_related(
-            "procedure", "service", "assigned_to", "citizen"
-        ).only(*RowBuilder.FIELDS)
-    }
+    by_pk = {row.pk: row for row in RowBuilder.read(ServiceRequest.objects.of(organisation).filter(pk__in=ids))}
     return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
