@@ -60,3 +60,20 @@ def test_demo_logins_are_printed(capsys):
     assert DEMO_PASSWORD in out
     assert "http://saint-aubin.localhost:8000/" in out
     assert "admin@saint-aubin.localhost" in out and "TOTP" in out
+
+
+@pytest.mark.django_db
+def test_demo_requests_fill_the_queues_once():
+    from guichet.service_requests.models import RequestEvent, ServiceRequest
+
+    call_command("load_demo")
+    saint_aubin = Organisation.objects.get(slug="saint-aubin")
+    requests = ServiceRequest.objects.of(saint_aubin).filter(state="submitted")
+    assert requests.count() == 8
+    assert requests.filter(closed_at__isnull=False, answered_at__isnull=False).count() == 2
+    assert requests.filter(waiting_for_citizen=True).count() == 1
+    assert requests.filter(closed_at__isnull=True, deadline__lt=requests.first().submitted_at.date()).exists()
+    assert RequestEvent.objects.of(saint_aubin).filter(kind="answer").count() == 2
+    assert requests.exclude(district="").count() == 8
+    call_command("load_demo")
+    assert ServiceRequest.objects.of(saint_aubin).count() == 8

@@ -263,4 +263,13 @@ def load_demo():
     # The procedures of the Guichet catalogue, published in every demo collectivité (those already there are kept).
     for organisation in Organisation.objects.filter(slug__in=[EPCI["slug"], *(data["slug"] for data in COMMUNES)]):
         load_catalogue(organisation)
+    # Street-problem reports in every commune, at every stage (see demo/requests.py).
+    from .requests import load_requests
+
+    for data in COMMUNES:
+        commune = Organisation.objects.get(slug=data["slug"])
+        citizens = {user.email.split("@")[0]: user for user in User.objects.filter(
+            organisation=commune, kind=User.Kind.CITIZEN)}
+        admin = User.objects.get(organisation=commune, email=f"admin@{commune.slug}.localhost")
+        load_requests(commune, citizens, admin, data["postcode"])
     return logins
