@@ -26,7 +26,7 @@ def test_agent_request_pages_and_documents(live_server, page, organisation, serv
     sign_in(page, organisation, agent)
 
     page.goto(site_url(live_server, organisation, "/agents/demandes/"))
-    assert page.get_by_role("heading", level=1).inner_text() == "Demandes des usagers"
+    assert page.get_by_role("heading", level=1).inner_text() == "File des demandes"
     assert_accessible(page)
 
     page.get_by_role("link", name=service_request.tracking_code).click()
