@@ -13,13 +13,14 @@ elected member (Membership role `elected`) the requests of the services of their
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import BooleanField, Case, Count, DurationField, ExpressionWrapper, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.agents.models import Membership, Service
 from guichet.agents.permissions import is_org_admin, is_verified_agent
+from guichet.procedures.models import Procedure
 from guichet.satisfaction import services as satisfaction
 from guichet.service_requests.models import ServiceRequest
 
@@ -78,23 +79,13 @@ CLOSED = Q(closed_at__isnull=False, withdrawn_at__isnull=True, merged_into__isnu
 DURATION = ExpressionWrapper(F("closed_at") - F("submitted_at"), output_field=DurationField())
 
 
-def _days(duration):
-    if duration is None:
+def _days(duration, count=1):
+    """`duration` (a total over `count` requests) as an average number of days, or None."""
+    if duration is None or not count:
         return None
     if not isinstance(duration, datetime.timedelta):  # some backends give microseconds
         duration = datetime.timedelta(microseconds=float(duration))
-    return duration.total_seconds() / 86400
-
-
-def _counts(today):
-    overdue = OPEN & Q(deadline__lt=today)
-    return {
-        "received": Count("pk"),
-        "open": Count("pk", filter=OPEN),
-        "overdue": Count("pk", filter=overdue),
-        "closed": Count("pk", filter=CLOSED),
-        "duration": Avg(DURATION, filter=CLOSED),
-    }
+    return duration.total_seconds() / 86400 / count
 
 
 @dataclass
@@ -122,65 +113,116 @@ def requests_in(organisation, remit, service=None):
     return requests.filter(service__in=[item.pk for item in remit.services])
 
 
-def _rows(queryset, keys, today, label):
-    """Figures of `queryset` grouped by `keys` (the first one is the row's key) → [{"key", "label", ...}]."""
-    rows = queryset.order_by().values(*keys).annotate(**_counts(today))
-    return [{
-        "key": row[keys[0]], "label": label(row), "received": row["received"], "open": row["open"],
-        "overdue": row["overdue"], "closed": row["closed"], "average_days": _days(row["duration"]),
-    } for row in rows]
+FIGURES = ("received", "open", "overdue", "closed", "withdrawn", "duration", "due_soon", "this_month")
+
+
+class _Sum(dict):
+    """Running totals of one row of a table (received, open, overdue, closed, withdrawn, total duration…)."""
+
+    def add(self, row):
+        for name in FIGURES:
+            value = row[name]
+            if name == "duration":
+                if value is not None:
+                    self[name] = value if self.get(name) is None else self[name] + value
+            else:
+                self[name] = self.get(name, 0) + value
+        return self
+
+    def figures(self, label, key=None):
+        return {
+            "key": key, "label": label, "received": self.get("received", 0), "open": self.get("open", 0),
+            "overdue": self.get("overdue", 0), "closed": self.get("closed", 0),
+            "average_days": _days(self.get("duration"), self.get("closed", 0)),
+        }
+
+
+def _grouped(requests, *, start, end, today):
+    """ONE scan of the remit's requests — those received in the period, the open ones and those received this
+    month — grouped by (in the period, procedure, district, channel, month) with their figures. Every table of
+    the dashboard is a roll-up of these rows (a few thousand at most: procedures × districts × channels ×
+    months), so the database reads the requests once whatever the number of tables."""
+    in_period = Q(submitted_at__gte=_aware(start), submitted_at__lt=_aware(end + datetime.timedelta(days=1)))
+    this_month = Q(submitted_at__gte=_aware(today.replace(day=1)))
+    overdue = OPEN & Q(deadline__lt=today)
+    due_soon = OPEN & Q(deadline__gte=today, deadline__lte=today + datetime.timedelta(days=7))
+    return (
+        requests.filter(in_period | OPEN | this_month)
+        .annotate(
+            in_period=Case(When(in_period, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            month=TruncMonth("submitted_at"),
+        )
+        .order_by()
+        .values("in_period", "procedure_id", "district", "channel", "month")
+        .annotate(
+            received=Count("pk"), open=Count("pk", filter=OPEN), overdue=Count("pk", filter=overdue),
+            closed=Count("pk", filter=CLOSED), withdrawn=Count("pk", filter=Q(withdrawn_at__isnull=False)),
+            duration=Sum(DURATION, filter=CLOSED), due_soon=Count("pk", filter=due_soon),
+            this_month=Count("pk", filter=this_month),
+        )
+    )
+
+
+def _month_of(value):
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
 
 
 def build(organisation, remit, *, start, end, service=None, today=None):
     """Every figure of the dashboard over the requests received from `start` to `end` (dates, included)."""
     today = today or timezone.localdate()
     requests = requests_in(organisation, remit, service)
-    period = requests.filter(submitted_at__gte=_aware(start), submitted_at__lt=_aware(end + datetime.timedelta(days=1)))
+    now, totals = _Sum(), _Sum()
+    months, procedures, districts, channels = {}, {}, {}, {}
+    for row in _grouped(requests, start=start, end=end, today=today):
+        now.add(row)
+        if not row["in_period"]:
+            continue
+        totals.add(row)
+        months.setdefault(_month_of(row["month"]), _Sum()).add(row)
+        procedures.setdefault(row["procedure_id"], _Sum()).add(row)
+        districts.setdefault(row["district"] or "", _Sum()).add(row)
+        channels.setdefault(row["channel"], _Sum()).add(row)
 
-    soon = today + datetime.timedelta(days=7)
-    now = requests.aggregate(
-        open=Count("pk", filter=OPEN), overdue=Count("pk", filter=OPEN & Q(deadline__lt=today)),
-        due_soon=Count("pk", filter=OPEN & Q(deadline__gte=today, deadline__lte=soon)),
-        received_this_month=Count("pk", filter=Q(submitted_at__gte=_aware(today.replace(day=1)))),
-    )
-    totals = period.aggregate(**_counts(today), withdrawn=Count("pk", filter=Q(withdrawn_at__isnull=False)))
-    totals["average_days"] = _days(totals.pop("duration"))
-
-    by_month = {
-        timezone.localtime(row["month"]).date() if isinstance(row["month"], datetime.datetime) else row["month"]: row
-        for row in period.annotate(month=TruncMonth("submitted_at")).order_by().values("month").annotate(
-            received=Count("pk"), closed=Count("pk", filter=CLOSED))
-    }
-    months, month = [], start.replace(day=1)
+    month_rows, month = [], start.replace(day=1)
     while month <= end:
-        row = by_month.get(month, {})
-        months.append({"month": month, "received": row.get("received", 0), "closed": row.get("closed", 0)})
+        figures = months.get(month, _Sum())
+        month_rows.append({"month": month, "received": figures.get("received", 0),
+                           "closed": figures.get("closed", 0)})
         month = add_months(month, 1)
 
-    procedures = _rows(period, ["procedure_id", "procedure__title"], today,
-                       label=lambda row: row["procedure__title"] or "")
+    titles = dict(Procedure.objects.of(organisation).filter(pk__in=list(procedures)).values_list("pk", "title"))
     ratings = satisfaction.ratings_of(
         organisation, services=None if (service is None and remit.everything) else
         ([service] if service is not None else remit.services), start=_aware(start),
         end=_aware(end + datetime.timedelta(days=1)), by="received",
     )
     rated = {row["key"]: row for row in satisfaction.ratings_by(ratings, "procedure")}
-    for row in procedures:
-        rating = rated.pop(row["key"], None)
+    procedure_rows = []
+    for key, figures in procedures.items():
+        row = figures.figures(titles.get(key, ""), key)
+        rating = rated.get(key)
         row["ratings"], row["rating"] = (rating["count"], rating["average"]) if rating else (0, None)
-    procedures.sort(key=lambda row: (-row["received"], row["label"].lower()))
+        procedure_rows.append(row)
+    procedure_rows.sort(key=lambda row: (-row["received"], row["label"].lower()))
 
-    districts = _rows(period, ["district"], today, label=lambda row: row["district"] or _("Non précisé"))
-    districts.sort(key=lambda row: (row["key"] == "", -row["received"], row["label"].lower()))
+    district_rows = [figures.figures(key or _("Non précisé"), key) for key, figures in districts.items()]
+    district_rows.sort(key=lambda row: (row["key"] == "", -row["received"], row["label"].lower()))
     channel_labels = dict(ServiceRequest.Channel.choices)
-    channels = [
-        {"label": str(channel_labels.get(row["channel"], row["channel"])), "received": row["received"],
-         "closed": row["closed"]}
-        for row in period.order_by().values("channel").annotate(received=Count("pk"), closed=Count("pk", filter=CLOSED))
+    channel_rows = [
+        {"label": str(channel_labels.get(key, key)), "received": figures["received"], "closed": figures["closed"]}
+        for key, figures in channels.items()
     ]
-    channels.sort(key=lambda row: (-row["received"], row["label"].lower()))
+    channel_rows.sort(key=lambda row: (-row["received"], row["label"].lower()))
+    total = totals.figures("")
     return Dashboard(
-        start=start, end=end, service=service, now=now, totals=totals, months=months, procedures=procedures,
-        districts=districts, channels=channels, satisfaction=satisfaction.rating_summary(ratings),
+        start=start, end=end, service=service,
+        now={"open": now.get("open", 0), "overdue": now.get("overdue", 0), "due_soon": now.get("due_soon", 0),
+             "received_this_month": now.get("this_month", 0)},
+        totals={**{name: total[name] for name in ("received", "open", "overdue", "closed", "average_days")},
+                "withdrawn": totals.get("withdrawn", 0)},
+        months=month_rows, procedures=procedure_rows, districts=district_rows, channels=channel_rows,
+        satisfaction=satisfaction.rating_summary(ratings),
         rating_services=satisfaction.ratings_by(ratings, "service") if service is None else [],
     )
