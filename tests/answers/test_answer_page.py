@@ -297,7 +297,17 @@ def test_the_request_page_runs_a_constant_number_of_queries_whatever_the_templat
     assert counts[0] == counts[1], counts
 
 
-def test_the_panel_and_the_templates_page_in_english(organisation, started, agent):
+@pytest.fixture
+def back_to_french():
+    """The language a request activated stays active in this thread: the next tests are French again."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_the_panel_and_the_templates_page_in_english(organisation, started, agent, back_to_french):
     make_template(organisation, started.service, title="Acte prêt")
     client = client_for(organisation, agent)
     client.post("/i18n/setlang/", {"language": "en", "next": "/agents/"})
