@@ -207,3 +207,13 @@ def test_two_agents_merging_crosswise_at_once(organisation, service, citizen):
     b.refresh_from_db()
     assert [a.merged_into_id, b.merged_into_id].count(None) == 1
     assert RequestEvent.objects.filter(kind=RequestEvent.Kind.MERGED).count() == 2
+
+
+def test_the_same_person_is_told_once(voirie, citizen, agent):
+    """Camille sent the same request twice: merged, she hears about the main one only."""
+    main = make_request(voirie, citizen)
+    again = make_request(voirie, citizen)
+    merge(main, again, agent)
+    main.refresh_from_db()
+    engine.press(main, "traiter", agent)
+    assert len(notifications_of(citizen, "request.status_changed")) == 1

@@ -353,7 +353,9 @@ def merge(main, other, agent, message="", *, expected_lock_version=None):
 def tell_merged_citizens(ctx, key, text):
     """Forward a progress notice of `ctx.request` to the citizens of the requests merged into it, each on their
     own channel, about their own request (its code and page), with the main request's status and text; traced
-    on each merged request's timeline. Called by `workflows.actions.run_notify` for the citizen."""
+    on each merged request's timeline. A person told already (the main request's citizen, who had sent the
+    same request twice; a citizen with several merged requests) is told once. Called by
+    `workflows.actions.run_notify` for the citizen → how many were told."""
     from guichet.workflows.actions import request_context, run_notify
     from guichet.workflows.engine import RunContext
 
@@ -363,8 +365,16 @@ def tell_merged_citizens(ctx, key, text):
     merged = ServiceRequest.objects.filter(merged_into_id=main.pk, anonymised_at__isnull=True).select_related(
         "version", "citizen", "service", "organisation"
     )
+    reached = {main.citizen_id} if main.citizen_id else set()
+    emails = {email.lower() for email in (main.contact_email, main.citizen.email if main.citizen_id else "") if email}
     count = 0
     for service_request in merged:
+        if service_request.citizen_id in reached or (
+            service_request.citizen_id is None and service_request.contact_email.lower() in emails
+        ):
+            continue  # the same person, already told about the main request
+        if service_request.citizen_id:
+            reached.add(service_request.citizen_id)
         context = request_context(main, text)
         context["demande"] = {**context["demande"], "code": service_request.tracking_code,
                               "numero": service_request.tracking_code, "titre": service_request.version.title}
