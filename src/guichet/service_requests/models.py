@@ -106,6 +106,8 @@ class ServiceRequest(OrganisationOwned):
         verbose_name = _("demande")
         verbose_name_plural = _("demandes")
         ordering = ["-created_at"]
+        # Submitted, neither closed nor withdrawn: the rows of the agents' queues (partial indexes below).
+        _open = models.Q(state="submitted", closed_at__isnull=True, withdrawn_at__isnull=True)
         indexes = [
             models.Index(fields=["organisation", "service", "status"], name="request_org_service_status"),
             models.Index(fields=["organisation", "citizen"], name="request_org_citizen"),
@@ -115,6 +117,22 @@ class ServiceRequest(OrganisationOwned):
             models.Index(fields=["citizen", "state", "submitted_at"], name="request_citizen_submitted"),
             models.Index(fields=["assigned_to", "state", "deadline"], name="request_assignee_deadline"),
             models.Index(fields=["organisation", "procedure", "submitted_at"], name="request_procedure_date"),
+            # A service's submitted requests, most recent first (requests_for_agent's order: search, exports).
+            models.Index(fields=["organisation", "service", "submitted_at", "id"], name="request_service_submitted",
+                         condition=models.Q(state="submitted")),
+            # The queues of OPEN requests (about a tenth of the table: small partial indexes) in the orders they
+            # are read: by deadline for a service, a service and status, a collectivité (administrators), an
+            # assignee, and by priority. See bench/back_office.py and migration 0003 (planner statistics).
+            models.Index(fields=["organisation", "service", "deadline", "id"], name="request_open_service_deadline",
+                         condition=_open),
+            models.Index(fields=["organisation", "service", "status", "deadline", "id"],
+                         name="request_open_service_status", condition=_open),
+            models.Index(fields=["organisation", "deadline", "id"], name="request_open_org_deadline",
+                         condition=_open),
+            models.Index(fields=["organisation", "assigned_to", "deadline", "id"], name="request_open_assignee",
+                         condition=_open),
+            models.Index(fields=["organisation", "service", "-priority", "deadline", "id"],
+                         name="request_open_service_priority", condition=_open),
         ]
 
     def __str__(self):
