@@ -74,3 +74,22 @@ def test_one_query_each(organisation, ratings, django_assert_num_queries):
         rating_summary(period)
     with django_assert_num_queries(1):
         ratings_by(period, "procedure")
+
+
+def test_anonymising_a_request_erases_the_citizens_words_and_keeps_the_score(closed_request, citizen,
+                                                                             agent):
+    from guichet.satisfaction.models import ReopenRequest
+    from guichet.satisfaction.services import ask_reopen, rate, refuse_reopen
+    from guichet.workflows.services import anonymise
+
+    agent.is_verified = lambda: True
+    rate(closed_request, citizen, 2, "Je suis Camille Martin, 3 rue des Roses")
+    reopen = ask_reopen(closed_request, citizen, "Appelez-moi au 06 11 22 33 44")
+    refuse_reopen(reopen, agent, "Madame Martin, nous ne pouvons pas.")
+    anonymise(closed_request, reason="Durée de conservation écoulée")
+    rating = Rating.objects.get()
+    assert (rating.score, rating.comment, rating.author) == (2, "", None)
+    reopen = ReopenRequest.objects.get()
+    assert (reopen.reason, reopen.decision_text, reopen.requested_by, reopen.decided_by) == ("", "", None, None)
+    assert reopen.state == "refused"
+    assert rating_summary(ratings_of(closed_request.organisation)).count == 1

@@ -90,7 +90,6 @@ class CitizenSatisfaction:
     reopen_until: object  # datetime or None
     may_rate: bool
     may_reopen: bool
-    history: list  # earlier ReopenRequests (older closings), with their decisions
 
 
 def citizen_satisfaction(service_request, organisation, now=None):
@@ -106,7 +105,6 @@ def citizen_satisfaction(service_request, organisation, now=None):
         closing=closing, rating=rating, reopen=reopen, reopen_until=until,
         may_rate=closing is not None and rating is None,
         may_reopen=closing is not None and reopen is None and now <= until,
-        history=[item for item in reopens if item is not reopen],
     )
 
 
