@@ -214,3 +214,23 @@ def test_in_english(voirie, citizen, lea, agent_client):
     assert "Request to keep (the main request)" in page and "Merge the two requests" in page
     page = text(agent_client.get("/agents/doublons/recurrents/", {"seuil": "1"}))
     assert "Recurring problems" in page and "Enter at least 2 requests." in page
+
+
+def test_another_collectivites_request_cannot_be_the_other_one(voirie, citizen, agent_client, other_organisation):
+    from tests.documents.builders import make_version
+
+    from .conftest import FORM, WORKFLOW
+
+    montclair = make_request(make_version(other_organisation, make_service(other_organisation), slug="voirie",
+                                          form=FORM, workflow=WORKFLOW), make_citizen(other_organisation))
+    mine = make_request(voirie, citizen)
+    code = montclair.tracking_code
+    response = agent_client.get(f"/agents/doublons/{mine.tracking_code}/regrouper/", {"autre": code})
+    assert response.status_code == 400 and f"Aucune demande de vos services ne porte le numéro {code}" in text(response)
+    response = agent_client.post(f"/agents/doublons/{mine.tracking_code}/regrouper/", {
+        "autre": code, "principale": code, "verrou_a": 0, "verrou_b": 0})
+    assert response.status_code == 400
+    response = agent_client.post(f"/agents/doublons/{mine.tracking_code}/lier/", {"autre": code})
+    assert response.status_code == 400 and "Aucune demande de vos services" in text(response)
+    montclair.refresh_from_db()
+    assert montclair.merged_into_id is None and not RequestLink.objects.exists()
