@@ -321,11 +321,14 @@ def test_a_procedure_built_in_the_browser_is_submitted_and_processed(live_server
     assert code in h1(desk)
     assert "justificatif-domicile.pdf" in desk.locator("main").inner_text()
     for button, label in (("Prendre en charge", "En cours"), ("Terminer", "Terminée")):
+        if button == "Terminer":  # « Terminée » is final: the button carries the written answer to the citizen
+            field(desk, "Réponse écrite à l'usager").fill("Votre composteur vous sera livré mardi.")
         desk.get_by_role("button", name=button).click()
         assert desk.locator("dt:has-text('Statut') + dd").inner_text().startswith(label), desk.url
         citizen_sees_status(page, url, code, label)
     assert not desk.get_by_role("button", name="Terminer").count()
     request.refresh_from_db()
-    assert request.status == "terminee" and request.closed_at is not None
+    assert request.status == "terminee" and request.closed_at is not None and request.answered_at is not None
+    assert "Votre composteur vous sera livré mardi." in page.locator("main").inner_text()
     desk.context.close()
     page.context.close()
