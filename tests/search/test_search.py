@@ -446,3 +446,14 @@ def test_the_query_reads_the_index_of_the_collectivite(organisation, other_organ
                 assert "search_requestsearch" in plan, plan
         assert [r.tracking_code for r in queryset] == [pothole.tracking_code]
         assert len(search_requests(user, organisation, "sacs déposés")) == 3000
+
+
+def test_the_page_in_english(organisation, roads_agent, pothole):
+    from django.conf import settings
+
+    client = client_for(organisation, roads_agent)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    text = page_text(client.get(URL, {"q": "lilas"}))
+    assert "Search for a request" in text and "1 request found for “lilas”" in text
+    text = page_text(client.get(URL, {"q": "x" * 300}))
+    assert "The search is too long: 200 characters at most (you entered 300)." in text

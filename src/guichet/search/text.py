@@ -102,9 +102,8 @@ def index_words(text):
 
 def index_text(*parts):
     """The stored form of some texts: their words separated by single spaces, with a space at both ends."""
-    words = []
-    for part in parts:
-        words.extend(index_words(part))
+    # One pass over all the parts (a line break never joins two parts' digits into a phone number).
+    words = index_words("\n".join(str(part) for part in parts if part))
     return f" {' '.join(words)} " if words else ""
 
 
