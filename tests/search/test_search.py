@@ -318,6 +318,9 @@ def test_the_results_page(organisation, roads_agent, pothole, lamp):
                      "Jean-Noël Bœuf", "12 rue des Lilas, 54470 Saint-Aubin", "Voirie", "Reçue"):
         assert expected in text
     assert f'<a href="/agents/demandes/{pothole.tracking_code}/">' in text
+    # The result exports (the exports app re-runs search_requests with the agent's permissions in the worker).
+    assert 'action="/agents/exports/nouveau/"' in text and 'name="source" value="search"' in text
+    assert 'name="params" value="q=Saint-Aubin"' in text and "Exporter en CSV" in text
     response = client_for(organisation, roads_agent).get(URL, {"q": "xylophone"})
     assert "Aucune demande que vous pouvez consulter ne correspond à « xylophone »." in page_text(response)
 

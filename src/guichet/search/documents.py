@@ -23,34 +23,60 @@ TEXT_EVENT_KINDS = (
 # Bound on the text taken from one request (answers and messages), far below PostgreSQL's 1 MB per tsvector.
 MAX_CONTENT_CHARS = 100_000
 
-PERSON_TYPES = ("email",)
 SKIPPED_TYPES = ("file", "boolean", "date", "household_member", "title", "comment")
 
 
-def _answer_parts(field, value, identity, content):
-    """Add the searchable text of one answer to `identity` (e-mail, phone, address) or `content`."""
+def form_plan(form):
+    """[(field id, type, field, choice labels or sub-plan)] of the form's fields whose answers are searched:
+    computed once per procedure version (a million requests share a few dozen versions)."""
+    plan = []
+    for field in (field for _page, field in iter_fields(form or {})):
+        plan.extend(_field_plan(field))
+    return plan
+
+
+def _field_plan(field):
     kind = field.get("type")
-    if value is None or value == "" or value == [] or kind in SKIPPED_TYPES:
+    if kind in SKIPPED_TYPES or not field.get("id"):
+        return []
+    extra = None
+    if kind in ("choice", "multichoice"):
+        extra = {str(choice.get("value")): str(choice.get("label") or choice.get("value"))
+                 for choice in field.get("choices") or [] if isinstance(choice, dict)}
+    elif kind == "block":
+        extra = [entry for sub in page_fields(field) for entry in _field_plan(sub)]
+    return [(field["id"], kind, field, extra)]
+
+
+def _answer_parts(plan_entry, value, identity, content):
+    """Add the searchable text of one answer to `identity` (e-mail, phone, address) or `content`."""
+    _field_id, kind, field, extra = plan_entry
+    if value is None or value == "" or value == []:
         return
     if kind == "phone":
         identity.append(phone_token(value) or str(value))
-    elif kind in PERSON_TYPES:
+    elif kind == "email":
         identity.append(str(value))
+    elif kind in ("choice", "multichoice"):
+        for item in value if isinstance(value, list) else [value]:
+            content.append(extra.get(str(item), str(item)))
     elif kind == "address":
         if isinstance(value, dict):
             identity.append(" ".join(str(value.get(key) or "") for key in ("street", "postcode", "city")))
     elif kind == "block":
         for item in value if isinstance(value, list) else ():
             if isinstance(item, dict):
-                for sub in page_fields(field):
-                    _answer_parts(sub, item.get(sub.get("id")), identity, content)
+                for sub in extra:
+                    _answer_parts(sub, item.get(sub[0]), identity, content)
+    elif kind in ("text", "textarea", "number", "computed"):
+        content.append(str(value))
     else:
         content.append(display_value(field, value))
 
 
-def request_texts(row, form, title, event_texts=()):
-    """(identity, content) of the request `row` (a mapping of REQUEST_VALUES) made with `form`, of procedure
-    `title`, whose timeline holds `event_texts`."""
+def request_texts(row, plan, title, event_texts=()):
+    """(identity, content) of the request `row` (a mapping of REQUEST_VALUES) whose version's `form_plan` is
+    `plan`, of procedure `title`, whose timeline holds `event_texts`."""
     code = row["tracking_code"] or ""
     if row.get("anonymised_at") is not None:
         return index_text(code, row.get("district")), index_text(title)
@@ -62,9 +88,9 @@ def request_texts(row, form, title, event_texts=()):
     ]
     content = [title]
     data = row.get("data") if isinstance(row.get("data"), dict) else {}
-    for _page, field in iter_fields(form or {}):
-        if field.get("id") in data:
-            _answer_parts(field, data[field.get("id")], identity, content)
+    for entry in plan:
+        if entry[0] in data:
+            _answer_parts(entry, data[entry[0]], identity, content)
     content.extend(event_texts)
     text, size = [], 0
     for part in content:

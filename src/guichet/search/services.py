@@ -30,7 +30,7 @@ from guichet.service_requests.agent_services import requests_for_agent
 from guichet.service_requests.codes import normalise_tracking_code
 from guichet.service_requests.models import RequestEvent, ServiceRequest
 
-from .documents import REQUEST_VALUES, TEXT_EVENT_KINDS, request_texts
+from .documents import REQUEST_VALUES, TEXT_EVENT_KINDS, form_plan, request_texts
 from .models import RequestSearch
 from .text import STOP_WORDS, index_words, light_stem
 
@@ -259,7 +259,7 @@ def _create_gin_index():
 
 
 def _index_rows(rows, versions):
-    """Write the index rows of `rows` (values of REQUEST_VALUES); `versions` caches {version id: (title, form)}."""
+    """Write the index rows of `rows` (values of REQUEST_VALUES); `versions` caches {version id: (title, plan)}."""
     if not rows:
         return
     from guichet.procedures.models import ProcedureVersion
@@ -267,7 +267,7 @@ def _index_rows(rows, versions):
     missing = {row["version_id"] for row in rows} - versions.keys()
     if missing:
         for version in ProcedureVersion.objects.filter(pk__in=missing).values("pk", "title", "form"):
-            versions[version["pk"]] = (version["title"], version["form"])
+            versions[version["pk"]] = (version["title"], form_plan(version["form"]))
     texts = defaultdict(list)
     events = (
         RequestEvent.objects.filter(request_id__in=[row["pk"] for row in rows], kind__in=TEXT_EVENT_KINDS)
@@ -277,8 +277,8 @@ def _index_rows(rows, versions):
         texts[request_id].append(text)
     entries = []
     for row in rows:
-        title, form = versions.get(row["version_id"], ("", {}))
-        identity, content = request_texts(row, form, title, texts[row["pk"]])
+        title, plan = versions.get(row["version_id"], ("", []))
+        identity, content = request_texts(row, plan, title, texts[row["pk"]])
         entries.append((row["pk"], row["organisation_id"], identity, content))
     if connection.vendor == "postgresql":
         _write_postgresql(entries)
