@@ -8,7 +8,6 @@ from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +19,7 @@ from guichet.workflows.engine import WorkflowError
 from . import services
 from .forms import DEFAULT_SORT, SORTS, AssignForm, BulkForm, PriorityForm, SavedViewForm
 from .models import SavedView
+from .rows import queue_rows
 
 MAX_SAVED_VIEWS = 50
 NOT_ALLOWED = gettext_lazy("Vous ne pouvez pas agir sur cette demande : elle n'est pas d'un de vos services.")
@@ -42,8 +42,6 @@ def _render_queue(request, params, *, bulk_form=None, saved_form=None, status=20
         "query": params,
         "querystring": querystring,
         "sort_label": SORTS[sort or DEFAULT_SORT][0],
-        "today": timezone.localdate(),
-        "ticked": bulk_form.ticked() if bulk_form is not None else [],
         "saved_views": list(SavedView.objects.of(organisation).filter(owner=user)),
         "bulk_form": bulk_form or BulkForm(
             user=user, colleagues=form.colleagues, workflows=form.workflows,
@@ -51,6 +49,11 @@ def _render_queue(request, params, *, bulk_form=None, saved_form=None, status=20
         ),
         "saved_form": saved_form or SavedViewForm(user=user, initial={"params": querystring}),
         "due_soon_days": services.DUE_SOON_DAYS,
+        "rows": queue_rows(page.object_list, ticked=bulk_form.ticked() if bulk_form is not None else ()),
+        # Words printed on many rows, translated once.
+        "waiting_label": _("En attente de l'usager"), "closed_label": _("Demande close"),
+        "withdrawn_label": _("Demande retirée"), "priority_word": _("Priorité"),
+        "no_deadline_label": _("Sans date limite"),
     }
     return render(request, "queues/queue.html", context, status=status)
 
