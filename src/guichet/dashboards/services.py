@@ -14,7 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Case, Count, DurationField, ExpressionWrapper, F, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,20 +113,18 @@ def requests_in(organisation, remit, service=None):
     return requests.filter(service__in=[item.pk for item in remit.services])
 
 
-FIGURES = ("received", "open", "overdue", "closed", "withdrawn", "duration", "due_soon", "this_month")
+COUNTS = ("received", "open", "overdue", "closed", "withdrawn", "due_soon", "this_month")
 
 
 class _Sum(dict):
     """Running totals of one row of a table (received, open, overdue, closed, withdrawn, total duration…)."""
 
     def add(self, row):
-        for name in FIGURES:
-            value = row[name]
-            if name == "duration":
-                if value is not None:
-                    self[name] = value if self.get(name) is None else self[name] + value
-            else:
-                self[name] = self.get(name, 0) + value
+        for name in COUNTS:
+            self[name] = self.get(name, 0) + row[name]
+        duration = row["duration"]
+        if duration is not None:
+            self["duration"] = duration if self.get("duration") is None else self["duration"] + duration
         return self
 
     def figures(self, label, key=None):
@@ -150,10 +148,10 @@ def _grouped(requests, *, start, end, today):
         requests.filter(in_period | OPEN | this_month)
         .annotate(
             in_period=Case(When(in_period, then=Value(True)), default=Value(False), output_field=BooleanField()),
-            month=TruncMonth("submitted_at"),
+            year=ExtractYear("submitted_at"), month=ExtractMonth("submitted_at"),  # local time, plain integers
         )
         .order_by()
-        .values("in_period", "procedure_id", "district", "channel", "month")
+        .values("in_period", "procedure_id", "district", "channel", "year", "month")
         .annotate(
             received=Count("pk"), open=Count("pk", filter=OPEN), overdue=Count("pk", filter=overdue),
             closed=Count("pk", filter=CLOSED), withdrawn=Count("pk", filter=Q(withdrawn_at__isnull=False)),
@@ -161,12 +159,6 @@ def _grouped(requests, *, start, end, today):
             this_month=Count("pk", filter=this_month),
         )
     )
-
-
-def _month_of(value):
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
 
 
 def build(organisation, remit, *, start, end, service=None, today=None):
@@ -180,14 +172,14 @@ def build(organisation, remit, *, start, end, service=None, today=None):
         if not row["in_period"]:
             continue
         totals.add(row)
-        months.setdefault(_month_of(row["month"]), _Sum()).add(row)
+        months.setdefault((row["year"], row["month"]), _Sum()).add(row)
         procedures.setdefault(row["procedure_id"], _Sum()).add(row)
         districts.setdefault(row["district"] or "", _Sum()).add(row)
         channels.setdefault(row["channel"], _Sum()).add(row)
 
     month_rows, month = [], start.replace(day=1)
     while month <= end:
-        figures = months.get(month, _Sum())
+        figures = months.get((month.year, month.month), _Sum())
         month_rows.append({"month": month, "received": figures.get("received", 0),
                            "closed": figures.get("closed", 0)})
         month = add_months(month, 1)
