@@ -83,12 +83,11 @@ def check_final_status(service_request, status):
 
 
 def citizen_reachable(service_request):
-    """Whether a message about the request reaches its citizen (account with an address on some channel, or
-    contact e-mail of a request made without account) — the same choice as the workflow's notify action."""
-    from guichet.notifications.services import choose_channel
-
+    """Whether a message about the request reaches its citizen — the same choice as the workflow's notify action:
+    an active account (the notification is kept in their « Mes notifications » and sent on their channel), else
+    the contact e-mail address of a request made without account."""
     if service_request.citizen_id and service_request.citizen.is_active and not service_request.anonymised_at:
-        return choose_channel(service_request.citizen)[0] is not None
+        return True
     return bool(service_request.contact_email)
 
 
