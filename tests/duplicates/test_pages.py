@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from guichet.agents.models import Membership
 from guichet.duplicates.models import RequestLink
 from guichet.duplicates.services import link, merge
-from guichet.service_requests.models import RequestEvent, ServiceRequest
+from guichet.service_requests.models import ServiceRequest
 from tests.conftest import client_for, make_agent, make_citizen, make_service
 
 from .conftest import LAT, LON, make_request, metres_north

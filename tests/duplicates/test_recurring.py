@@ -12,7 +12,7 @@ from django.utils import timezone
 from guichet.duplicates.services import recurring_problems
 from guichet.service_requests.agent_services import requests_for_agent
 from guichet.service_requests.models import ServiceRequest
-from tests.conftest import client_for, make_agent, make_citizen, make_service
+from tests.conftest import client_for, make_agent, make_service
 from tests.documents.builders import make_version
 
 from .conftest import FORM, WORKFLOW, make_request

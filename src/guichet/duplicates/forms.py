@@ -62,10 +62,12 @@ class MergeForm(forms.Form):
 
 class RecurringForm(forms.Form):
     periode = forms.ChoiceField(label=_("Période"), choices=PERIODS, required=False, initial="90")
-    du = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    du = forms.DateField(label=_("Du"), required=False,
+                         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                          help_text=_("Pour « Entre deux dates » ; par exemple 01/03/2026."),
                          error_messages={"invalid": _("Indiquez une date valide, par exemple 01/03/2026.")})
-    au = forms.DateField(label=_("Au (inclus)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    au = forms.DateField(label=_("Au (inclus)"), required=False,
+                         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                          error_messages={"invalid": _("Indiquez une date valide, par exemple 31/03/2026.")})
     lieu = forms.ChoiceField(label=_("Regrouper par"), choices=PLACES, required=False, initial="district")
     seuil = forms.IntegerField(

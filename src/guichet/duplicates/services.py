@@ -63,7 +63,8 @@ def phone_variants(value):
         return {text}
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return {
-        text, national, national.replace(" ", ""), phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        text, national, national.replace(" ", ""),
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
     }
 

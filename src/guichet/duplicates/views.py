@@ -4,6 +4,7 @@ The request in the URL must be one the agent may see (`requests_for_agent`, else
 code of another service or collectivité is « introuvable »); changing them needs the right to act on both.
 """
 
+import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -126,8 +127,6 @@ def queue_link(group, place, start, end):
 @agent_required
 def recurring(http_request):
     """`/agents/doublons/recurrents/`: where the same problem keeps coming back (groups by procedure and place)."""
-    import datetime
-
     form = RecurringForm(http_request.GET or None)
     if form.is_bound and not form.is_valid():
         return render(http_request, "duplicates/recurring.html", {"form": form, "page": None}, status=400)
