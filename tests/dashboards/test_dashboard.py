@@ -275,3 +275,16 @@ def test_the_dashboard_speaks_english(data, admin_client_org):
     assert "<h1>Requests dashboard</h1>" in page
     assert "<caption>Requests received by month</caption>" in page
     assert "Average processing time (days)" in page and "Distribution of ratings" in page
+
+
+def test_the_figures_are_kept_a_few_minutes(data, organisation, admin_client_org, elected, settings):
+    settings.GUICHET_DASHBOARD_CACHE_SECONDS = 300
+    first = admin_client_org.get(URL, PERIOD)
+    assert "(mis à jour toutes les 5 minutes)" in text(first)
+    with CaptureQueriesContext(connection) as queries:
+        again = admin_client_org.get(URL, PERIOD)
+    assert not any("service_requests_servicerequest" in query["sql"] for query in queries.captured_queries)
+    assert again.context["board"].totals == first.context["board"].totals
+    # Another remit, another service or period: other figures.
+    assert client_for(organisation, elected).get(URL, PERIOD).context["board"].totals["received"] == 5
+    assert admin_client_org.get(URL, {**PERIOD, "end": "2026-03-31"}).context["board"].totals["received"] == 2

@@ -21,11 +21,11 @@ def dashboard(request):
     form = DashboardFilterForm(request.GET or None, services=remit.services, today=today)
     board = None
     if not form.is_bound:
-        board = services.build(request.organisation, remit, start=form.default_start, end=form.default_end,
+        board = services.cached_build(request.organisation, remit, start=form.default_start, end=form.default_end,
                                today=today)
     elif form.is_valid():
-        board = services.build(request.organisation, remit, start=form.cleaned_data["start"],
+        board = services.cached_build(request.organisation, remit, start=form.cleaned_data["start"],
                                end=form.cleaned_data["end"], service=form.chosen_service(), today=today)
     return render(request, "dashboards/dashboard.html", {
-        "form": form, "board": board, "remit": remit,
+        "form": form, "board": board, "remit": remit, "cache_minutes": services.cache_seconds() // 60,
     }, status=200 if board is not None else 400)
