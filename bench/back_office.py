@@ -242,6 +242,7 @@ def parse_options():
     parser.add_argument("--runs", type=int, default=40, help="measured runs per page (after warm-up)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--pages", default="queue,mine,search", help="pages to measure (queue, mine, search)")
     return parser.parse_args()
 
 
@@ -950,9 +951,9 @@ def build_search_index(url):
         print("Pas encore de commande reindex_requests : index de recherche non construit.")
     step = time.monotonic()
     conn.autocommit = True
-    conn.execute("ANALYZE")
+    conn.execute("VACUUM (ANALYZE)")  # as autovacuum would have: statistics, visibility map (index-only scans)
     conn.close()
-    print(f"ANALYZE en {time.monotonic() - step:.0f} s", flush=True)
+    print(f"VACUUM (ANALYZE) en {time.monotonic() - step:.0f} s", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -982,6 +983,8 @@ class Page:
         response = self.client.get(self.url)
         if response.status_code != 200:
             raise SystemExit(f"{self.title} : {self.url} a répondu {response.status_code}")
+        if self.expect and self.expect.encode() not in response.content:
+            raise SystemExit(f"{self.title} : {self.url} ne montre pas « {self.expect} »")
         return response
 
     def measure(self, runs, warmup):
@@ -990,16 +993,26 @@ class Page:
 
         for _ in range(warmup):
             response = self.get()
-        if self.expect:
-            self.expect(response)
-        times = []
-        for _ in range(runs):
+        sql_time = [0.0]
+
+        def timer(execute, sql, params, many, context):
             started = time.perf_counter()
-            self.get()
-            times.append((time.perf_counter() - started) * 1000)
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                sql_time[0] += time.perf_counter() - started
+
+        self.times, self.cpu, self.sql = [], [], []
+        with connection.execute_wrapper(timer):
+            for _ in range(runs):
+                sql_time[0] = 0.0
+                started, cpu = time.perf_counter(), time.process_time()
+                self.get()
+                self.times.append((time.perf_counter() - started) * 1000)
+                self.cpu.append((time.process_time() - cpu) * 1000)
+                self.sql.append(sql_time[0] * 1000)
         with CaptureQueriesContext(connection) as captured:
             self.get()
-        self.times = times
         self.queries = captured.captured_queries
         return self
 
@@ -1012,26 +1025,37 @@ class Page:
         ordered = sorted(self.times)
         return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
-    def main_query(self):
-        """The slowest captured query reading the page's main table."""
-        candidates = [query for query in self.queries if self.main_table in query["sql"]
-                      and query["sql"].lstrip().upper().startswith("SELECT")]
-        return max(candidates or self.queries, key=lambda query: float(query["time"]))["sql"]
+    def explained(self):
+        """[(execution ms, sql, plan lines)] of the page's SELECT queries, slowest first (EXPLAIN ANALYZE)."""
+        from django.db import connection
+
+        results = []
+        with connection.cursor() as cursor:
+            for query in self.queries:
+                sql = query["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                plan = [row[0] for row in cursor.fetchall()]
+                executed = next((float(line.split(":")[1].split()[0]) for line in plan
+                                 if line.startswith("Execution Time")), 0.0)
+                results.append((executed, sql, plan))
+        return sorted(results, key=lambda item: -item[0])
 
     def report(self, explain=True):
         print(f"\n## {self.title}\nGET {self.url}")
-        print(f"médiane {self.median:.1f} ms · p95 {self.p95:.1f} ms · min {min(self.times):.1f} ms · "
-              f"{len(self.times)} mesures · {len(self.queries)} requêtes SQL")
-        slowest = sorted(self.queries, key=lambda query: -float(query["time"]))[:3]
-        print("requêtes les plus lentes : " + ", ".join(f"{float(query['time']) * 1000:.1f} ms" for query in slowest))
+        print(f"temps total : médiane {self.median:.1f} ms · p95 {self.p95:.1f} ms · min {min(self.times):.1f} ms "
+              f"({len(self.times)} mesures) ; dont SQL : médiane {statistics.median(self.sql):.1f} ms ; "
+              f"CPU du processus Django : médiane {statistics.median(self.cpu):.1f} ms · {len(self.queries)} "
+              f"requêtes SQL")
         if explain:
-            from django.db import connection
-
-            sql = self.main_query()
-            print("\nRequête principale :\n" + sql)
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                print("\n".join(row[0] for row in cursor.fetchall()))
+            explained = self.explained()
+            print("Requêtes (temps d'exécution selon EXPLAIN ANALYZE) :")
+            for executed, sql, _plan in explained:
+                print(f"  {executed:7.2f} ms  {' '.join(sql.split())[:150]}")
+            executed, sql, plan = explained[0]
+            print(f"\nRequête principale ({executed:.2f} ms) :\n{sql}\n")
+            print("\n".join(plan))
 
 
 def pick_queue_agent(organisation):
@@ -1046,11 +1070,42 @@ def pick_queue_agent(organisation):
                .values("service").annotate(n=Count("pk")).order_by("-n").first())
     membership = (Membership.objects.of(organisation).filter(service_id=busiest["service"], role="agent")
                   .order_by("pk").first())
-    return User.objects.get(pk=membership.user_id), busiest["service"]
+    # The commonest status of its open, overdue requests after the initial one (« Prise en charge »…).
+    status = (ServiceRequest.objects.of(organisation)
+              .filter(state="submitted", service_id=busiest["service"], closed_at__isnull=True,
+                      withdrawn_at__isnull=True, deadline__lt=datetime.date.today())
+              .exclude(status="recue").values("status").annotate(n=Count("pk")).order_by("-n").first())
+    return User.objects.get(pk=membership.user_id), busiest["service"], status["status"], status["n"]
 
 
-SEARCHES = ["nid-de-poule", "lampadaire éteint", "dépôt sauvage de déchets", "fuite d'eau salle des fêtes",
-            "réclamation cantine facture", "seringues square"]
+def first_of_queue(organisation, service_id, status):
+    from guichet.service_requests.models import ServiceRequest
+
+    return (ServiceRequest.objects.of(organisation)
+            .filter(state="submitted", service_id=service_id, status=status, closed_at__isnull=True,
+                    withdrawn_at__isnull=True, deadline__lt=datetime.date.today())
+            .order_by("deadline", "pk").values_list("tracking_code", flat=True).first())
+
+
+# Searches by an agent of the collectivité's largest service (services techniques): common and rare words,
+# several words, a citizen's name with a street.
+SEARCHES = ["nid-de-poule", "lampadaire allume plus", "dépôt sauvage gravats", "grille égout bouchée",
+            "trottoir poussettes", "Martin Victor-Hugo"]
+
+
+def pick_search_agent(organisation):
+    """An agent of the collectivité's service with the most requests."""
+    from django.db.models import Count
+
+    from guichet.accounts.models import User
+    from guichet.agents.models import Membership
+    from guichet.service_requests.models import ServiceRequest
+
+    largest = (ServiceRequest.objects.of(organisation).filter(state="submitted").values("service")
+               .annotate(n=Count("pk")).order_by("-n").first())
+    membership = (Membership.objects.of(organisation).filter(service_id=largest["service"], role="agent")
+                  .order_by("pk").first())
+    return User.objects.get(pk=membership.user_id), largest["service"], largest["n"]
 
 
 def measure_all(url, options):
@@ -1068,36 +1123,48 @@ def measure_all(url, options):
     in_org = ServiceRequest.objects.of(organisation).filter(state="submitted").count()
     print(f"Collectivité mesurée : {organisation.name} ({in_org} demandes envoyées)")
     pages = []
+    wanted = set(options.pages.split(","))
 
-    agent, service_id = pick_queue_agent(organisation)
+    agent, service_id, status, matching = pick_queue_agent(organisation)
     agent_client = client_for(organisation, agent)
-    queue = reverse("agent_requests:list")
-    status = "prise-en-charge"
-    pages.append(Page(f"File d'attente d'un agent (service n° {service_id}, statut « {status} », en retard, par "
-                      "date limite, 50 lignes)", agent_client,
-                      f"{queue}?status={status}&deadline_state=overdue&sort=deadline", "service_requests_servicerequest"))
-
-    citizen = User.objects.get(organisation=organisation, email=f"usager.50@{organisation.slug}.example.fr")
-    pages.append(Page("« Mes demandes » d'un usager (50 demandes, 2 brouillons)", client_for(organisation, citizen),
-                      reverse("service_requests:mine"), "service_requests_servicerequest"))
-
-    try:
-        search = reverse("search:search")
-    except NoReverseMatch:
-        search = None
-        print("La recherche (/agents/recherche/) n'existe pas encore : non mesurée.")
+    if "queue" in wanted:
+        pages.append(Page(f"File d'attente d'un agent (service n° {service_id}, statut « {status} », en retard : "
+                          f"{matching} demandes, par date limite, 50 lignes)", agent_client,
+                          f"{reverse('agent_requests:list')}?status={status}&deadline_state=overdue&sort=deadline",
+                          "service_requests_servicerequest", expect=first_of_queue(organisation, service_id, status)))
+    if "mine" in wanted:
+        citizen = User.objects.get(organisation=organisation, email=f"usager.50@{organisation.slug}.example.fr")
+        pages.append(Page("« Mes demandes » d'un usager (50 demandes, 2 brouillons)", client_for(organisation, citizen),
+                          reverse("service_requests:mine"), "service_requests_servicerequest",
+                          expect=ServiceRequest.objects.filter(citizen=citizen, state="submitted")
+                          .order_by("-submitted_at", "-pk").values_list("tracking_code", flat=True).first()))
     searches = []
-    if search:
-        for words in SEARCHES:
-            searches.append(Page(f"Recherche « {words} » (agent)", agent_client,
-                                 f"{search}?{urllib.parse.urlencode({'q': words})}", "search"))
+    if "search" in wanted:
+        try:
+            search = reverse("search:results")
+        except NoReverseMatch:
+            search = None
+            print("La recherche (/agents/recherche/) n'existe pas encore : non mesurée.")
+        search_agent, search_service, in_service = pick_search_agent(organisation)
+        search_client = client_for(organisation, search_agent)
+        for words in SEARCHES if search else ():
+            from guichet.search.services import search_requests
+
+            search_agent.is_verified = lambda: True  # as django-otp's middleware marks the signed-in agent
+            found = search_requests(search_agent, organisation, words)
+            first = found.values_list("tracking_code", flat=True).first()
+            searches.append(Page(f"Recherche « {words} » (agent du service n° {search_service}, {in_service} "
+                                 f"demandes ; {found.count()} résultats)", search_client,
+                                 f"{search}?{urllib.parse.urlencode({'q': words})}", "search_requestsearch",
+                                 expect=first))
         pages += searches
     for page in pages:
         page.measure(options.runs, options.warmup)
         page.report(explain=not options.no_explain)
     print("\n# Résumé")
     for page in pages:
-        print(f"- {page.title} : médiane {page.median:.1f} ms, p95 {page.p95:.1f} ms, {len(page.queries)} requêtes")
+        print(f"- {page.title} : médiane {page.median:.1f} ms, p95 {page.p95:.1f} ms (SQL {statistics.median(page.sql):.1f}"
+              f" ms, CPU {statistics.median(page.cpu):.1f} ms), {len(page.queries)} requêtes")
     if searches:
         all_times = [t for page in searches for t in page.times]
         print(f"- Recherche par mots, toutes requêtes : médiane {statistics.median(all_times):.1f} ms")
