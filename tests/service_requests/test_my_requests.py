@@ -198,6 +198,16 @@ def test_pagination_keeps_the_filters(citizen, citizen_client, agent, procedure)
     assert len(rows_of(second)) == 2
 
 
+@pytest.fixture
+def _french_afterwards():
+    """The language the requests activated stays active in this thread: back to French for the next tests."""
+    yield
+    from django.utils import translation
+
+    translation.activate("fr")
+
+
+@pytest.mark.usefixtures("_french_afterwards")
 def test_my_requests_and_the_request_page_in_english(citizen, citizen_client, agent, procedure):
     item = sent_request(procedure, citizen, concerns="")
     messaging.post_agent_message(item, agent, "Bonjour")
