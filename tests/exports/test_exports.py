@@ -288,6 +288,23 @@ def test_formula_injection_is_defused_in_every_format(agent_client, version):
     assert b"of:=" not in content and b"table:formula" not in content
 
 
+def test_control_characters_and_markup_do_not_break_the_files(agent_client, version):
+    make_request(version, None, status="recue", contact_name="Léa\x01 \x1bMartin", address="<b>1 & 2</b> rue \"A\"",
+                 contact_email="lea@example.org")
+    expected_name, expected_address = "Léa Martin", '<b>1 & 2</b> rue "A"'
+    _export, content = export_through_pages(agent_client, format="xlsx")
+    values, _cells = read_xlsx(content)
+    assert values[1][HEADERS.index("demandeur")] == expected_name
+    assert values[1][HEADERS.index("adresse")] == expected_address
+    _export, content = export_through_pages(agent_client, format="ods")
+    row = read_ods(content)[1]
+    assert row[HEADERS.index("demandeur")] == ("string", expected_name)
+    assert row[HEADERS.index("adresse")] == ("string", expected_address)
+    _export, content = export_through_pages(agent_client, format="csv")
+    rows, _bom = read_csv(content)
+    assert rows[1][HEADERS.index("adresse")] == expected_address
+
+
 def test_a_large_export_is_written_by_batches_with_visible_progress(agent_client, version, monkeypatch):
     bulk_requests(version, 3000)
     seen = []
@@ -452,9 +469,10 @@ def test_a_search_result_exports_what_the_search_finds_for_the_agent(agent_clien
     make_request(version, None, status="recue", contact_name="Lou Bernard")
     voirie = make_request(voirie_version, None, status="recue", contact_name="Marie Dupont")
     make_request(other_version, None, status="recue", contact_name="Jean Dupont")  # Montclair's
-    from guichet.search.services import reindex_requests
+    from guichet.search.services import reindex_ids
 
-    reindex_requests()  # requests made straight in the database, without the events that index them
+    # Requests made straight in the database, without the events that index them.
+    reindex_ids(list(ServiceRequest.objects.values_list("pk", flat=True)))
     export, content = export_through_pages(agent_client, source="search", params="q=dupont", format="csv")
     rows, _bom = read_csv(content)
     assert {row[0] for row in rows[1:]} == {request.tracking_code for request in mine}
