@@ -386,6 +386,10 @@ def test_reindex_command_rebuilds_one_collectivite_or_all(organisation, other_or
     assert codes(org_admin, organisation, "lagaffe") == [lamp.tracking_code]
     call_command("reindex_requests", "--batch-size", "1")
     assert RequestSearch.objects.count() == 2
+    # The whole rebuild creates PostgreSQL's GIN index again at its end.
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, RequestSearch._meta.db_table)
+    assert ("search_request_org_vector_gin" in indexes) == (connection.vendor == "postgresql")
     assert codes(org_admin, organisation, "Lefèvre") == [pothole.tracking_code]
     with pytest.raises(CommandError, match="Aucune collectivité"):
         call_command("reindex_requests", "--organisation", "inconnue")

@@ -250,12 +250,18 @@ def _drop_gin_index():
 
 
 def _create_gin_index():
+    outer = connection.in_atomic_block  # called inside the caller's transaction (tests, scripts)
     with transaction.atomic(), connection.cursor() as cursor:
+        if outer:
+            # PostgreSQL refuses CREATE INDEX on a table with deferred foreign-key checks pending: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON {RequestSearch._meta.db_table} "
             "USING gin (organisation_id, vector)"
         )
+        if outer:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _index_rows(rows, versions):
