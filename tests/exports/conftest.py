@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from guichet.service_requests.models import ServiceRequest
-from guichet.service_requests.services import unique_tracking_code
+from guichet.service_requests.codes import new_tracking_code
 from tests.conftest import client_for, make_agent, make_citizen, make_service
 from tests.documents.builders import make_version
 
@@ -14,9 +14,12 @@ from tests.documents.builders import make_version
 def bulk_requests(version, count, **fields):
     """`count` submitted requests of `version` inserted at once (the export tests need thousands)."""
     now = timezone.now()
+    taken = set(ServiceRequest.objects.values_list("tracking_code", flat=True))
     codes = set()
-    while len(codes) < count:  # distinct among themselves too, not only from the rows already there
-        codes.add(unique_tracking_code())
+    while len(codes) < count:  # distinct among themselves and from the rows already there
+        code = new_tracking_code()
+        if code not in taken:
+            codes.add(code)
     codes = sorted(codes)
     rows = [
         ServiceRequest(
