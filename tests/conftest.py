@@ -19,6 +19,15 @@ def _fast_tests(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _french_after_each_test():
+    """A test that switches to English (pages, messages) never leaves it active for the next one."""
+    from django.utils import translation
+
+    yield
+    translation.activate("fr")
+
+
 def make_organisation(slug, name, kind=Organisation.Kind.COMMUNE, **fields):
     return Organisation.objects.create(slug=slug, name=name, kind=kind, **fields)
 
