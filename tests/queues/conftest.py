@@ -36,6 +36,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _french_after():
+    """A test that switched to English leaves the thread in French for the tests that follow."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def colleague(organisation, service):
     return make_agent(organisation, email="collegue@example.org", first_name="Claude", last_name="Collègue",
