@@ -34,6 +34,16 @@ def bulk_requests(version, count, **fields):
     return ServiceRequest.objects.bulk_create(rows, batch_size=500)
 
 
+@pytest.fixture(autouse=True)
+def _french_after():
+    """A test that switched to English (the language cookie) leaves the thread in French for the next ones."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def voirie(organisation):
     return make_service(organisation, name="Voirie", slug="voirie")
