@@ -127,9 +127,9 @@ class _CountedPaginator(Paginator):
 
 def results_page(user, organisation, terms, number=1, per_page=50):
     """Page `number` (as Paginator.get_page reads it) of the requests matching `terms` that `user` may see, with
-    their procedure version, service, citizen and assignee. Three queries whatever the number of matches: the
-    ranked ids of the page with the total (one pass over the matches), their rows, and the total again only when
-    `number` is past the last page."""
+    their procedure version, service and citizen. Constant queries whatever the number of matches: the ranked ids
+    of the page with the total (one pass over the matches), their rows, their versions, and the total again only
+    when `number` is past the last page."""
     ranked = search_words(user, organisation, terms)
     if connection.vendor == "postgresql" and terms.words and is_org_admin(user):
         # An administrator sees every submitted request of the collectivité (requests_for_agent), and the index
@@ -156,12 +156,25 @@ def results_page(user, organisation, terms, number=1, per_page=50):
     if not found and total:
         found = list(window[(number - 1) * per_page: number * per_page])
     ids = [pk for pk, _total in found]
-    rows = ServiceRequest.objects.of(organisation).filter(pk__in=ids).select_related(
-        "version", "service", "citizen", "assigned_to"
-    ).defer("data", "version__form").in_bulk() if ids else {}
+    rows = ServiceRequest.objects.of(organisation).filter(pk__in=ids).select_related("service", "citizen").defer(
+        "data", "citizen__phone"  # the phone: a full phonenumbers parse per row, not shown
+    ).in_bulk() if ids else {}
+    _attach_versions(organisation, rows.values())
     page = paginator.page(number)
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
+
+
+def _attach_versions(organisation, requests):
+    """Give the requests their procedure version (title, workflow for the status labels), each version read and
+    decoded once rather than once per row."""
+    from guichet.procedures.models import ProcedureVersion
+
+    requests = list(requests)
+    wanted = {request.version_id for request in requests}
+    versions = ProcedureVersion.objects.of(organisation).filter(pk__in=wanted).defer("form").in_bulk() if wanted else {}
+    for request in requests:
+        request.version = versions[request.version_id]
 
 
 def tsquery_text(words):
