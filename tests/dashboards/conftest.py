@@ -9,3 +9,12 @@ def _live_figures(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _french_afterwards():
+    """A page asked for in English leaves English active in the thread: the next tests get French back."""
+    yield
+    from django.utils import translation
+
+    translation.activate("fr")

@@ -88,3 +88,12 @@ def agent_page(service_request):
 
 def text(response):
     return html.unescape(response.content.decode())
+
+
+@pytest.fixture(autouse=True)
+def _french_afterwards():
+    """A page asked for in English leaves English active in the thread: the next tests get French back."""
+    yield
+    from django.utils import translation
+
+    translation.activate("fr")
