@@ -293,6 +293,11 @@ def test_anonymisation_after_retention(started, agent, django_capture_on_commit_
     attachment.file.save("pi.pdf", ContentFile(b"%PDF-1.4 personal"), save=False)
     attachment.save()
     path = attachment.file.path
+    from guichet.service_requests.models import ServiceRequest
+
+    ServiceRequest.objects.filter(pk=started.pk).update(
+        address="14 rue des Lilas, 54470 Saint-Aubin", latitude=48.69, longitude=6.18, district="Saint-Aubin",
+        concerns="Léa Martin")
     give_answer(started, agent)
     engine.press(started, "accepter", agent)
     assert anonymise_due(timezone.localdate() + datetime.timedelta(days=364)) == 0
@@ -301,6 +306,9 @@ def test_anonymisation_after_retention(started, agent, django_capture_on_commit_
     started.refresh_from_db()
     assert started.anonymised_at and started.citizen is None and started.data == {}
     assert started.status == "acceptee" and started.procedure_id and started.submitted_at
+    # The place and the household members concerned go; the district stays for the statistics.
+    assert (started.address, started.latitude, started.longitude, started.concerns) == ("", None, None, "")
+    assert started.district == "Saint-Aubin"
     assert not Attachment.objects.filter(request=started).exists()
     import os
 

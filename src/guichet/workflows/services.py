@@ -82,7 +82,8 @@ def parse_import(raw):
 
 def anonymise(request, actor=None, reason=None):
     """Erase the personal data of a request, keeping what statistics need (procedure, service, statuses,
-    dates): the citizen link, the answers, the contact fields and the files go; the texts of the timeline
+    dates, district): the citizen link, the answers, the contact fields, the address and point, the household
+    members it concerned and the files go; the texts of the timeline
     (messages, notes, responses) are blanked; an `anonymised` event is recorded."""
     from guichet.service_requests.models import Attachment, RequestEvent, ServiceRequest
     from guichet.service_requests.services import add_event
@@ -99,10 +100,13 @@ def anonymise(request, actor=None, reason=None):
         locked.data = {}
         locked.contact_name = locked.contact_email = locked.contact_phone = ""
         locked.information_request = ""
+        locked.address = locked.concerns = ""
+        locked.latitude = locked.longitude = None
         locked.anonymised_at = timezone.now()
         locked.lock_version += 1
         locked.save(update_fields=["citizen", "data", "contact_name", "contact_email", "contact_phone",
-                                   "information_request", "anonymised_at", "lock_version", "updated_at"])
+                                   "information_request", "address", "concerns", "latitude", "longitude",
+                                   "anonymised_at", "lock_version", "updated_at"])
         add_event(locked, "anonymised", actor=actor, text=reason or _(
             "Données personnelles effacées (durée de conservation écoulée)."))
         ScheduledAnonymisation.objects.filter(request=locked).delete()
