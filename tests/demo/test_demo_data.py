@@ -75,5 +75,8 @@ def test_demo_requests_fill_the_queues_once():
     assert requests.filter(closed_at__isnull=True, deadline__lt=requests.first().submitted_at.date()).exists()
     assert RequestEvent.objects.of(saint_aubin).filter(kind="answer").count() == 2
     assert requests.exclude(district="").count() == 8
+    # Each moved deadline is told in the request's timeline, so that page and history agree.
+    for item in requests.exclude(deadline=None):
+        assert item.events.filter(kind="deadline_set", text__contains=item.deadline.strftime("%d/%m/%Y")).exists()
     call_command("load_demo")
     assert ServiceRequest.objects.of(saint_aubin).count() == 8

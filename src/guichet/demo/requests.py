@@ -9,12 +9,10 @@ Loaded once per commune: a commune that already has requests is left as it is.
 
 import datetime
 
-from django.utils import timezone
-
 from guichet.procedures.models import Procedure
 from guichet.service_requests.messaging import post_agent_message
-from guichet.service_requests.models import ServiceRequest
-from guichet.service_requests.services import create_request, submit
+from guichet.service_requests.models import RequestEvent, ServiceRequest
+from guichet.service_requests.services import add_event, create_request, submit
 from guichet.workflows import engine
 
 PROCEDURE_SLUG = "signalement-voirie"
@@ -77,8 +75,11 @@ def load_requests(organisation, citizens, agent, postcode):
         # The deadline moves back as if the report had come in `age` days ago: some are overdue.
         service_request.refresh_from_db()
         if service_request.deadline:
-            ServiceRequest.objects.filter(pk=service_request.pk).update(
-                deadline=service_request.deadline - datetime.timedelta(days=age))
+            deadline = service_request.deadline - datetime.timedelta(days=age)
+            ServiceRequest.objects.filter(pk=service_request.pk).update(deadline=deadline)
+            add_event(service_request, RequestEvent.Kind.DEADLINE_SET, text=(
+                f"Date limite : {deadline:%d/%m/%Y} (données de démonstration : la demande fait comme si elle "
+                f"était arrivée il y a {age} jours)."))
         if outcome in ("prise-en-charge", "planifiee", "precision", "realisee"):
             _press(service_request, "qualifier", agent)
         if outcome == "planifiee":
