@@ -207,6 +207,8 @@ def test_bad_filters_are_explained_in_french_and_show_nothing(organisation, othe
         ({"submitted_from": "2026-03-02", "submitted_to": "2026-03-01"}, "Envoyée jusqu'au",
          "Cette date doit être postérieure ou égale à la date de début."),
         ({"address": "x" * 201}, "Adresse (contient)", "au plus 200 caractères"),
+        ({"submitted_from": "0001-01-01"}, "Envoyée à partir du", "Saisissez une date entre le 01/01/1900"),
+        ({"submitted_to": "9999-12-31"}, "Envoyée jusqu'au", "Saisissez une date entre le 01/01/1900"),
     ]
     for params, label, error in cases:
         response = client.get(URL, params)

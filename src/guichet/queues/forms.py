@@ -82,6 +82,16 @@ def fast_selects(form):
             field.widget = widget
 
 
+# Dates outside these bounds cannot be turned into a moment of the database (year 1 in Paris is before year 1 in
+# UTC; the day after 31/12/9999 does not exist): refused with a message instead of an error 500.
+MIN_DATE, MAX_DATE = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+
+
+def plausible_date(value):
+    if value is not None and not MIN_DATE <= value <= MAX_DATE:
+        raise forms.ValidationError(_("Saisissez une date entre le 01/01/1900 et le 31/12/2999."), code="out_of_range")
+
+
 def _start_of(day):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
@@ -100,8 +110,10 @@ class QueueFilterForm(forms.Form):
     service = forms.ChoiceField(label=_("Service"), required=False)
     district = DataChoiceField(label=_("Quartier ou commune"), required=False)
     address = forms.CharField(label=_("Adresse (contient)"), required=False, max_length=200)
-    submitted_from = forms.DateField(label=_("Envoyée à partir du"), required=False, widget=DateInput())
-    submitted_to = forms.DateField(label=_("Envoyée jusqu'au"), required=False, widget=DateInput())
+    submitted_from = forms.DateField(label=_("Envoyée à partir du"), required=False, widget=DateInput(),
+                                     validators=[plausible_date])
+    submitted_to = forms.DateField(label=_("Envoyée jusqu'au"), required=False, widget=DateInput(),
+                                   validators=[plausible_date])
     sort = forms.ChoiceField(label=_("Trier par"), required=False)
 
     def __init__(self, data=None, *, user, organisation):
