@@ -188,6 +188,8 @@ def test_the_default_period_is_the_last_twelve_months(data, admin_client_org):
     ({"end": "2026-13-45"}, "end", "Saisissez une date valide"),
     ({"start": "2015-01-01", "end": "2026-01-01"}, "start", "Choisissez une période de cinq ans au plus."),
     ({"service": "999999"}, "service", "Choisissez un des services de la liste."),
+    ({"start": "0001-01-01", "end": "0001-06-30"}, "start", "Saisissez une date entre le 01/01/1900"),
+    ({"start": "9999-01-01", "end": "9999-12-31"}, "end", "Saisissez une date entre le 01/01/1900"),
 ])
 def test_bad_filters_are_explained(data, admin_client_org, params, field, message):
     response = admin_client_org.get(URL, params)

@@ -7,6 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from .services import MAX_PERIOD_DAYS, default_period
 
+# Dates outside these bounds cannot be turned into a moment of the database (year 1 in Paris is before year 1 in
+# UTC; the day after 31/12/9999 does not exist): refused with a message instead of an error 500.
+MIN_DATE, MAX_DATE = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+
+
+def plausible_date(value):
+    if value is not None and not MIN_DATE <= value <= MAX_DATE:
+        raise forms.ValidationError(_("Saisissez une date entre le 01/01/1900 et le 31/12/2999."), code="out_of_range")
+
 
 class DashboardFilterForm(forms.Form):
     service = forms.ChoiceField(
@@ -17,11 +26,13 @@ class DashboardFilterForm(forms.Form):
         label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Demandes reçues à partir de ce jour (par défaut : il y a douze mois)."),
         error_messages={"invalid": _("Saisissez une date valide, par exemple 01/01/2026.")},
+        validators=[plausible_date],
     )
     end = forms.DateField(
         label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Jusqu'à ce jour inclus (par défaut : aujourd'hui)."),
         error_messages={"invalid": _("Saisissez une date valide, par exemple 31/12/2026.")},
+        validators=[plausible_date],
     )
 
     def __init__(self, data=None, *, services=(), today=None):
