@@ -274,6 +274,30 @@ def test_a_stale_closing_button_sends_no_answer(organisation, started, agent):
     assert ServiceRequest.objects.get(pk=started.pk).answered_at is None
 
 
+def test_a_refused_closing_button_gives_back_the_typed_answer(organisation, started, agent):
+    client = client_for(organisation, agent)
+    stale = started.lock_version
+    engine.press(started, "noter", agent, form_data={"note": "Appel"})
+    typed = "Votre acte est prêt, passez le chercher en mairie."
+    response = client.post(press_url(started, "accepter"), {
+        "bouton-accepter-lock_version": stale, "bouton-accepter-reponse": typed,
+    })
+    assert response.status_code == 409
+    page = text(response)
+    assert "La demande a changé entre-temps" in page and typed in page
+    form = dict((button.id, form) for button, form in response.context["buttons"])["accepter"]
+    current = ServiceRequest.objects.get(pk=started.pk)
+    assert int(form["lock_version"].value()) == current.lock_version
+    assert not RequestEvent.objects.filter(request=started, kind="answer").exists()
+    # Sent again from the page given back, against the request's current state: it goes through.
+    response = client.post(press_url(started, "accepter"), {
+        "bouton-accepter-lock_version": form["lock_version"].value(), "bouton-accepter-reponse": typed,
+    })
+    assert response.status_code == 302
+    assert RequestEvent.objects.get(request=started, kind="answer").text == typed
+    assert ServiceRequest.objects.get(pk=started.pk).status == "acceptee"
+
+
 def test_once_answered_the_closing_button_asks_nothing_more(organisation, started, agent):
     client = client_for(organisation, agent)
     client.post(answer_url(started), {"message": "Votre acte est prêt.", "token": token()})

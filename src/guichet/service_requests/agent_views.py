@@ -120,6 +120,23 @@ def add_note(request, code):
     return redirect("agent_requests:detail", code=service_request.tracking_code)
 
 
+def _keep_typed_answer(request, code, button_id, error):
+    """The button refused (the request changed meanwhile, the workflow refused): the request's page as it is now,
+    with the button's form as the agent filled it (their written answer is not lost) and the error on it; None
+    when that button is no longer offered."""
+    service_request = _request_for_agent(request, code)
+    button = next((b for b in engine.available_buttons(service_request, request.user) if b.id == button_id), None)
+    if button is None:
+        return None
+    data = request.POST.copy()
+    form = button_form(service_request, button, data)
+    # The page shows the request's current state: a new press is made against it.
+    data[form.add_prefix("lock_version")] = str(service_request.lock_version)
+    form.is_valid()
+    form.add_error(None, error.message)
+    return _render_detail(request, service_request, button_bound=(button_id, form), status=409)
+
+
 @require_POST
 @agent_required
 def press_button(request, code, button_id):
@@ -146,6 +163,10 @@ def press_button(request, code, button_id):
         ))
         return redirect("agent_requests:detail", code=service_request.tracking_code)
     except engine.WorkflowError as error:
+        if answer_of(form):
+            kept = _keep_typed_answer(request, code, button_id, error)
+            if kept is not None:
+                return kept
         messages.error(request, error.message)
         return redirect("agent_requests:detail", code=service_request.tracking_code)
     messages.success(request, _("Action « %(label)s » effectuée.") % {"label": button.label})
