@@ -334,6 +334,10 @@ def test_fifty_results_per_page(organisation, org_admin, street_procedure):
     on_first = {row.tracking_code for row in rows if row.tracking_code in first}
     on_second = {row.tracking_code for row in rows if row.tracking_code in second}
     assert len(on_first) == 50 and len(on_second) == 3 and not on_first & on_second
+    # A page number far past the last (even beyond what the database can offset) shows the last page.
+    for number in ("3", "99999999999999999999"):
+        response = client.get(URL, {"q": "poubelle", "page": number})
+        assert response.status_code == 200 and "Page 2 sur 2" in page_text(response), number
 
 
 def test_the_number_of_queries_does_not_grow_with_the_results(organisation, org_admin, street_procedure):

@@ -42,6 +42,7 @@ MIN_WORD_LENGTH = 2
 PREFIX_MIN_LENGTH = 3
 POSTGRESQL_CONFIG = "french"
 BATCH_SIZE = 2000
+MAX_PAGE = 1_000_000
 
 
 class SearchQueryError(ValueError):
@@ -145,7 +146,9 @@ def results_page(user, organisation, terms, number=1, per_page=50):
     else:
         key = "pk"
     try:
-        number = max(int(number), 1)
+        # Bounded: a page number past what the database can offset (e.g. 20 digits) answered 500; past the last
+        # page shows the last one anyway.
+        number = min(max(int(number), 1), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     window = ranked.annotate(search_total=Window(Count("pk"))).values_list(key, "search_total")
