@@ -92,10 +92,12 @@ def test_forged_ids_other_services_and_other_collectivites_are_left_out(
     voirie = new_request(voirie_version, citizen, deadline=days(1))
     montclair = new_request(other_version, make_citizen(other_organisation, email="m@example.org"))
     client = client_for(organisation, agent)
-    response = post(client, [three[0].pk, voirie.pk, montclair.pk, 999999, "abc"], "assign_me")
+    response = post(client, [three[0].pk, voirie.pk, montclair.pk, 999999, "abc", "99999999999999999999", "-3"],
+                    "assign_me")
+    assert response.status_code == 200
     page = text(response)
     assert "1 demande(s) traitée(s)." in page
-    assert "4 demande(s) introuvable(s) ou hors de vos services, laissée(s) de côté." in page
+    assert "6 demande(s) introuvable(s) ou hors de vos services, laissée(s) de côté." in page
     for item in (voirie, montclair):
         item.refresh_from_db()
         assert item.assigned_to is None

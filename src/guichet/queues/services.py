@@ -39,6 +39,7 @@ COUNT_CAP = 5000
 BULK_MAX = 200
 DISTRICTS_CACHE_SECONDS = 300
 WORKING_ROLES = (Membership.Role.AGENT, Membership.Role.MANAGER)
+MAX_ID = 2**63 - 1  # the largest primary key (bigint)
 
 OVERDUE, DUE_SOON, ON_TIME, NO_DEADLINE = "overdue", "due_soon", "on_time", "none"
 
@@ -383,9 +384,11 @@ def selected_requests(user, organisation, ids):
     wanted = set()
     for value in ids or ():
         try:
-            wanted.add(int(value))
+            number = int(value)
         except (TypeError, ValueError):
             continue
+        if 0 < number <= MAX_ID:  # a forged id beyond a bigint made the database query fail (500)
+            wanted.add(number)
     found = list(requests_for_agent(user, organisation).filter(pk__in=wanted).select_related("version")
                  .order_by("tracking_code")) if wanted else []
     ignored = len(set(ids or ())) - len(found)
