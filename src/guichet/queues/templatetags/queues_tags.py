@@ -27,11 +27,6 @@ def deadline_state_filter(service_request):
     return services.deadline_state(service_request)
 
 
-@register.filter
-def deadline_label(state):
-    return DEADLINE_LABELS.get(state, "")
-
-
 # Simple tags rather than inclusion tags: they are drawn on each of the queue's 50 rows.
 @register.simple_tag
 def deadline_badge(service_request, today=None):
