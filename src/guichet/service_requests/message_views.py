@@ -8,7 +8,6 @@ errors.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -18,12 +17,7 @@ from guichet.workflows.engine import roles_of
 
 from . import messaging
 from .agent_views import _request_for_agent
-from .files import store_uploads
 from .forms import MessageForm
-
-
-class _Refused(Exception):
-    pass
 
 
 def agent_message_form(data=None, files=None):
@@ -49,19 +43,11 @@ def write_to_citizen(request, code):
     form = agent_message_form(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                ids, errors = store_uploads(
-                    service_request, messaging.MESSAGE_FIELD_ID, form.cleaned_data["files"],
-                    messaging.MESSAGE_FILE_RULES, uploaded_by=request.user, source="agent",
-                )
-                if errors:
-                    for error in errors:
-                        form.add_error("files", error)
-                    raise _Refused
-                messaging.post_agent_message(service_request, request.user, form.cleaned_data["message"], ids,
-                                             token=form.cleaned_data["token"])
-        except _Refused:
-            pass
+            messaging.post_with_files(service_request, request.user, form.cleaned_data["message"],
+                                      form.cleaned_data["files"], from_agent=True, token=form.cleaned_data["token"])
+        except messaging.FilesRefused as refused:
+            for error in refused.errors:
+                form.add_error("files", error)
         except messaging.AlreadyPosted:
             messages.info(request, _("Ce message avait déjà été envoyé à l'usager."))
             return redirect("agent_requests:detail", code=service_request.tracking_code)

@@ -170,6 +170,29 @@ def post_citizen_message(service_request, citizen, text, attachment_ids=(), *, t
     return event
 
 
+class FilesRefused(MessageRefused):
+    """Files joined to a message are refused: `errors`, one French message per refused file."""
+
+    def __init__(self, errors):
+        super().__init__(" ".join(errors))
+        self.errors = list(errors)
+
+
+def post_with_files(service_request, author, text, files, *, from_agent, token=None):
+    """Store the files uploaded with a message and post it (`post_agent_message` for an agent, else
+    `post_citizen_message`; `author` None for a citizen without an account), in one transaction: a refused file
+    (FilesRefused), a refused message (MessageRefused) or a replayed form (AlreadyPosted) keeps nothing."""
+    from .files import store_uploads
+
+    with transaction.atomic():
+        ids, errors = store_uploads(service_request, MESSAGE_FIELD_ID, files, MESSAGE_FILE_RULES, uploaded_by=author,
+                                    source="agent" if from_agent else "citizen")
+        if errors:
+            raise FilesRefused(errors)
+        post = post_agent_message if from_agent else post_citizen_message
+        return post(service_request, author, text, ids, token=token)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # « Nouveau message du service »
 

@@ -446,8 +446,6 @@ def _load_for_requester(http_request, code):
 def message(http_request, code):
     """`/demandes/<code>/message/`: the citizen (or the submitter without an account) writes to the service, with
     files if they want."""
-    from .files import store_uploads
-
     service_request, done = _load_for_requester(http_request, code)
     if done:
         return done
@@ -459,17 +457,11 @@ def message(http_request, code):
     if http_request.method == "POST" and form.is_valid():
         citizen = service_request.citizen if service_request.citizen_id else None
         try:
-            with transaction.atomic():
-                ids, errors = store_uploads(service_request, messaging.MESSAGE_FIELD_ID, form.cleaned_data["files"],
-                                            messaging.MESSAGE_FILE_RULES, uploaded_by=citizen)
-                if errors:
-                    for error in errors:
-                        form.add_error("files", error)
-                    raise _Refused
-                messaging.post_citizen_message(service_request, citizen, form.cleaned_data["message"], ids,
-                                               token=form.cleaned_data["token"])
-        except _Refused:
-            pass
+            messaging.post_with_files(service_request, citizen, form.cleaned_data["message"],
+                                      form.cleaned_data["files"], from_agent=False, token=form.cleaned_data["token"])
+        except messaging.FilesRefused as refused:
+            for error in refused.errors:
+                form.add_error("files", error)
         except messaging.AlreadyPosted:
             messages.info(http_request, _("Votre message avait déjà été envoyé au service."))
             return redirect("service_requests:detail", service_request.tracking_code)
