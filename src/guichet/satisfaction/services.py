@@ -263,23 +263,11 @@ def _lock_decision(service_request, reopen_request, agent):
 def _tell_decision(service_request, accepted, text, actor):
     """Send `request.reopen_decision` (with `reouverte`) to the citizen's preferred channel, or to the contact
     e-mail address of a request made without an account; traced in the timeline like the workflow's messages."""
-    from guichet.notifications.services import notify
-    from guichet.workflows.actions import citizen_link, request_context, send_plain_email
+    from guichet.workflows.actions import request_context, run_notify
     from guichet.workflows.engine import RunContext
 
-    context = {**request_context(service_request, text), "reouverte": accepted}
-    citizen = service_request.citizen if service_request.citizen_id else None
-    if citizen is not None and citizen.is_active and service_request.anonymised_at is None:
-        notify(citizen, DECISION_MESSAGE, context, link=citizen_link(service_request))
-        add_event(service_request, RequestEvent.Kind.NOTIFICATION, actor=actor,
-                  text=_("Message « %(key)s » envoyé à l'usager.") % {"key": DECISION_MESSAGE},
-                  data={"message": DECISION_MESSAGE, "to": "citizen"})
-    elif service_request.contact_email:
-        send_plain_email(RunContext(request=service_request, actor=actor), service_request.contact_email,
-                         DECISION_MESSAGE, {**context, "lien": citizen_link(service_request)}, who=_("l'usager"))
-    else:
-        add_event(service_request, RequestEvent.Kind.NOTIFICATION, actor=actor,
-                  text=_("Message « %(key)s » non envoyé : l'usager n'a pas d'adresse.") % {"key": DECISION_MESSAGE})
+    run_notify(RunContext(request=service_request, actor=actor), {"message": DECISION_MESSAGE, "to": "citizen"},
+               text=text, context={**request_context(service_request, text), "reouverte": accepted})
 
 
 def accept_reopen(reopen_request, agent, status_id, note=""):
