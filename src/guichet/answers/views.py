@@ -8,14 +8,12 @@ changing it is refused (403). The rules live in `services`.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guichet.agents.permissions import agent_required, is_org_admin
-from guichet.service_requests.agent_services import requests_for_agent
-from guichet.service_requests.codes import normalise_tracking_code
+from guichet.service_requests.agent_views import _request_for_agent
 from guichet.service_requests.forms import MessageForm
 from guichet.service_requests.messaging import AlreadyPosted
 
@@ -112,16 +110,6 @@ def template_toggle(request, pk):
 
 
 # --- the answer to one request ------------------------------------------------------------------------
-
-
-def _request_for_agent(request, code):
-    canonical = normalise_tracking_code(code)
-    if canonical is None:
-        raise Http404(_("Demande introuvable."))
-    requests = requests_for_agent(request.user, request.organisation).select_related(
-        "version", "procedure", "service", "citizen", "organisation"
-    )
-    return get_object_or_404(requests, tracking_code=canonical)
 
 
 def answer_message_form(*args, **kwargs):
