@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guichet.agents.permissions import agent_required
-from guichet.service_requests.agent_services import requests_for_agent
+from guichet.service_requests.agent_views import _request_for_agent
 from guichet.service_requests.codes import normalise_tracking_code
 from guichet.service_requests.models import ServiceRequest
 from guichet.service_requests.services import may_access
@@ -123,13 +123,7 @@ def reopen(http_request, code):
 
 def _load_for_agent(http_request, code, pk):
     """(request the agent may see, its reopening request) or 404; 403 when the agent may not decide."""
-    canonical = normalise_tracking_code(code)
-    if canonical is None:
-        raise Http404(_("Demande introuvable."))
-    requests = requests_for_agent(http_request.user, http_request.organisation).select_related(
-        "version", "procedure", "service", "citizen", "organisation"
-    )
-    service_request = get_object_or_404(requests, tracking_code=canonical)
+    service_request = _request_for_agent(http_request, code)
     reopen_request = get_object_or_404(
         ReopenRequest.objects.of(http_request.organisation).filter(request=service_request), pk=pk
     )
