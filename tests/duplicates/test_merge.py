@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
@@ -217,3 +218,17 @@ def test_the_same_person_is_told_once(voirie, citizen, agent):
     main.refresh_from_db()
     engine.press(main, "traiter", agent)
     assert len(notifications_of(citizen, "request.status_changed")) == 1
+
+
+def test_a_merged_request_offers_no_workflow_button(pair, agent):
+    """Merged away, the duplicate is closed and handled through the main request: its workflow cannot go on (a
+    button would reopen it — `closed_at` cleared — while it stays merged)."""
+    main, other = pair
+    merge(main, other, agent)
+    other.refresh_from_db()
+    assert engine.available_buttons(other, agent) == []
+    with pytest.raises(PermissionDenied):
+        engine.press(other, "traiter", agent)
+    other.refresh_from_db()
+    assert other.status == "recue" and other.closed_at is not None and other.merged_into_id == main.pk
+    assert [button.id for button in engine.available_buttons(main, agent)] == ["traiter", "completer"]

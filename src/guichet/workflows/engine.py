@@ -206,7 +206,7 @@ def roles_of(request, user):
 
 
 def _buttons_for(request, roles):
-    if not request.is_submitted or request.anonymised_at or request.withdrawn_at or not roles:
+    if not request.is_submitted or request.anonymised_at or request.withdrawn_at or request.merged_into_id or not roles:
         return []
     _index, status = find_status(workflow_of(request), request.status)
     if status is None:
