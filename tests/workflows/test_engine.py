@@ -285,7 +285,7 @@ def test_notify_citizen_service_and_address(organisation, service, citizen, agen
     assert len(events(request, "notification")) == 3
 
 
-def test_anonymisation_after_retention(started, agent, django_capture_on_commit_callbacks):
+def test_anonymisation_after_retention(started, agent, citizen, django_capture_on_commit_callbacks):
     from django.core.files.base import ContentFile
 
     attachment = Attachment(organisation=started.organisation, request=started, original_name="pi.pdf",
@@ -298,6 +298,9 @@ def test_anonymisation_after_retention(started, agent, django_capture_on_commit_
     ServiceRequest.objects.filter(pk=started.pk).update(
         address="14 rue des Lilas, 54470 Saint-Aubin", latitude=48.69, longitude=6.18, district="Saint-Aubin",
         concerns="Léa Martin")
+    from guichet.service_requests.services import add_event
+
+    add_event(started, "message_citizen", actor=citizen, visible_to_citizen=True, text="Mon message")
     give_answer(started, agent)
     engine.press(started, "accepter", agent)
     assert anonymise_due(timezone.localdate() + datetime.timedelta(days=364)) == 0
@@ -315,6 +318,8 @@ def test_anonymisation_after_retention(started, agent, django_capture_on_commit_
     assert not os.path.exists(path)
     assert events(started, "anonymised")
     assert events(started, "note")[0].text == ""
+    assert not started.events.filter(actor=citizen).exists()  # nor who the citizen was
+    assert started.events.filter(actor=agent).exists()
     assert anonymise_due(timezone.localdate() + datetime.timedelta(days=400)) == 0
 
 

@@ -96,6 +96,8 @@ def anonymise(request, actor=None, reason=None):
         names = [(attachment.file.storage, attachment.file.name) for attachment in attachments if attachment.file]
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
         RequestEvent.objects.filter(request=locked).exclude(kind="status_changed").update(text="", data={})
+        if locked.citizen_id:  # the timeline no longer says who the citizen was (agents stay named)
+            RequestEvent.objects.filter(request=locked, actor_id=locked.citizen_id).update(actor=None)
         locked.citizen = None
         locked.data = {}
         locked.contact_name = locked.contact_email = locked.contact_phone = ""
