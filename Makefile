@@ -14,9 +14,11 @@ demo demo-data run: export GUICHET_PUBLIC_PORT = $(PORT)
 
 install: system-deps $(VENV)/.installed
 
-# WeasyPrint (postal letters) needs Pango from the system.
+# WeasyPrint (postal letters) needs Pango from the system; the mail room's OCR needs Tesseract with its French
+# data and poppler's pdftoppm (scanned PDF letters to images).
 system-deps:
 	@ldconfig -p | grep -q libpango-1.0 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+	@(command -v tesseract >/dev/null && test -n "$$(ls /usr/share/tesseract-ocr/*/tessdata/fra.traineddata 2>/dev/null)" && command -v pdftoppm >/dev/null) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-fra poppler-utils)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

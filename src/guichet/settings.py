@@ -83,6 +83,11 @@ INSTALLED_APPS = [
     "guichet.satisfaction",
     "guichet.duplicates",
     "guichet.dashboards",
+    "guichet.citizen_records",
+    "guichet.contact_centre",
+    "guichet.knowledge",
+    "guichet.directory",
+    "guichet.mailroom",
     "guichet.demo",
 ]
 

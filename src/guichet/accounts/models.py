@@ -69,6 +69,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Agents only
     is_org_admin = models.BooleanField(_("administrateur de la collectivité"), default=False)
     job_title = models.CharField(_("fonction"), max_length=150, blank=True)
+    # The agent's telephone extension: the telephony system names it when a call rings (contact centre).
+    phone_extension = models.CharField(_("poste téléphonique"), max_length=20, blank=True, db_index=True)
 
     is_active = models.BooleanField(_("actif"), default=True)
     is_staff = models.BooleanField(_("accès à l'administration de la plateforme"), default=False)

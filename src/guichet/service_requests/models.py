@@ -245,6 +245,13 @@ class RequestEvent(OrganisationOwned):
         REOPEN_REQUESTED = "reopen_requested", _("Réouverture demandée par l'usager")
         REOPENED = "reopened", _("Demande rouverte")
         REOPEN_REFUSED = "reopen_refused", _("Réouverture refusée")
+        # Other channels (issue 6): a call or a visit at the counter about the request, an e-mail or a letter
+        # added to it, a draft taken over by an agent, the member commune told of its progress.
+        CALL = "call", _("Appel téléphonique")
+        VISIT = "visit", _("Passage à l'accueil")
+        MAIL_RECEIVED = "mail_received", _("Courriel ou courrier reçu")
+        TAKEN_OVER = "taken_over", _("Reprise par un agent pour le compte de l'usager")
+        COMMUNE_INFORMED = "commune_informed", _("Commune membre informée")
 
     request = models.ForeignKey(
         ServiceRequest, verbose_name=_("demande"), on_delete=models.CASCADE, related_name="events"

@@ -1,0 +1,3 @@
+"""Models of citizen_records."""
+
+from django.db import models  # noqa: F401

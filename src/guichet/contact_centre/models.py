@@ -1,0 +1,3 @@
+"""Models of contact_centre."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Models of directory."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Models of knowledge."""
+
+from django.db import models  # noqa: F401
