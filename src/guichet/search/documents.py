@@ -19,6 +19,7 @@ REQUEST_VALUES = (
 # complement asked and given.
 TEXT_EVENT_KINDS = (
     "message_citizen", "message_agent", "answer", "information_requested", "information_answered",
+    "mail_received",  # the text of an e-mail or of a scanned letter (OCR) added to the request
 )
 # Bound on the text taken from one request (answers and messages), far below PostgreSQL's 1 MB per tsvector.
 MAX_CONTENT_CHARS = 100_000
