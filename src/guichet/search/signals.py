@@ -20,7 +20,7 @@ from .services import reindex_ids, reindex_request
 INDEXED_EVENT_KINDS = frozenset({
     RequestEvent.Kind.SUBMITTED, RequestEvent.Kind.MESSAGE_CITIZEN, RequestEvent.Kind.MESSAGE_AGENT,
     RequestEvent.Kind.ANSWER, RequestEvent.Kind.INFORMATION_REQUESTED, RequestEvent.Kind.INFORMATION_ANSWERED,
-    RequestEvent.Kind.MERGED, RequestEvent.Kind.ANONYMISED,
+    RequestEvent.Kind.MERGED, RequestEvent.Kind.ANONYMISED, RequestEvent.Kind.MAIL_RECEIVED,
 })
 CITIZEN_FIELDS = frozenset({"first_name", "last_name", "email", "phone"})
 
