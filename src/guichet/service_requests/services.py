@@ -89,8 +89,9 @@ def session_may_follow(http_request, service_request):
 def may_access(http_request, service_request):
     """Whether the visitor may see (and, while it is a draft, fill in) this request on the citizens' pages.
 
-    Its citizen; for requests without a citizen, the browser session that made or followed it, or the agent
-    who entered it at the counter (password and second factor). Everybody else gets a 404 (the request's existence is not revealed).
+    Its citizen; the agent of the collectivité who entered it at the counter or on the phone (password and second
+    factor), also on a citizen's behalf; for requests without a citizen, the browser session that made or followed
+    it. Everybody else gets a 404 (the request's existence is not revealed).
     """
     user = http_request.user
     if service_request.organisation_id != getattr(http_request.organisation, "pk", None):
@@ -98,10 +99,11 @@ def may_access(http_request, service_request):
     if service_request.anonymised_at is not None:
         return False
     if user.is_authenticated:
+        if (service_request.entered_by_id == user.pk and user.organisation_id == service_request.organisation_id
+                and is_verified_agent(user)):
+            return True  # the agent who enters it at the counter or on the phone (also for a citizen's account)
         if service_request.citizen_id is not None:
             return service_request.citizen_id == user.pk
-        if service_request.entered_by_id == user.pk and is_verified_agent(user):
-            return True  # the agent who enters it at the counter
     return session_may_follow(http_request, service_request)
 
 
@@ -162,25 +164,35 @@ def start_draft(version, http_request):
     A citizen owns the draft; a visitor without an account (or an agent entering it at the counter) gets it in
     their browser session. Raises StartRefused when the visitor may not submit this procedure.
     """
-    import guichet.formdefs as formdefs
-
     user = http_request.user
     check_may_start(version, user)
     citizen = user if user.is_authenticated and user.is_citizen else None
     agent = user if user.is_authenticated and user.is_agent else None
-    data, _members = citizen_context(citizen)
-    answers = formdefs.prefill_values(version.form, data) or {}
+    service_request = create_draft(
+        version, citizen=citizen, entered_by=agent, actor=user,
+        channel=ServiceRequest.Channel.COUNTER if agent else ServiceRequest.Channel.WEB,
+    )
+    if citizen is None and agent is None:
+        grant_session(http_request, service_request)
+    return service_request
+
+
+def create_draft(version, *, citizen, entered_by, channel, actor, data=None, event_data=None, **fields):
+    """The draft itself (no permission check: callers check who may start it): answers pre-filled from the
+    citizen's profile then overridden by `data`, first step set, CREATED event (with `event_data`)."""
+    import guichet.formdefs as formdefs
+
+    profile, _members = citizen_context(citizen)
+    answers = formdefs.prefill_values(version.form, profile) or {}
+    answers.update(data or {})
     with transaction.atomic():
         service_request = create_request(
             organisation=version.organisation, version=version, procedure=version.procedure, citizen=citizen,
-            entered_by=agent, channel=ServiceRequest.Channel.COUNTER if agent else ServiceRequest.Channel.WEB,
-            service_id=version.service_id, data=answers,
+            entered_by=entered_by, channel=channel, service_id=version.service_id, data=answers, **fields,
         )
         service_request.current_page = first_step(service_request)
         service_request.save(update_fields=["current_page"])
-        add_event(service_request, RequestEvent.Kind.CREATED, actor=user)
-    if citizen is None and agent is None:
-        grant_session(http_request, service_request)
+        add_event(service_request, RequestEvent.Kind.CREATED, actor=actor, data=event_data or {})
     return service_request
 
 

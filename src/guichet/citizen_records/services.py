@@ -1,0 +1,167 @@
+"""Business rules of citizen records: finding a citizen, minimal records, requests entered on their behalf.
+
+Public functions other apps call:
+- `citizens_by_phone(organisation, raw_number)` → the citizens of the collectivité with that phone number;
+- `start_on_behalf(version=, agent=, channel=, citizen=None, ...)` → a draft entered by an agent;
+- `fill_url(service_request)` → where the agent continues filling the draft;
+- `is_placeholder_email(email)` → the address of a citizen recorded without e-mail (never shown, never used).
+"""
+
+import uuid
+
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+
+from guichet.accounts.models import User
+from guichet.accounts.validators import parse_french_phone
+from guichet.agents.permissions import is_verified_agent
+from guichet.service_requests import services as request_services
+from guichet.service_requests.models import RequestEvent, ServiceRequest
+
+# A citizen recorded by an agent without e-mail gets this undeliverable address (RFC 2606 « .invalid »): the
+# e-mail is required and unique per collectivité on accounts. It is never shown and nothing is sent to it.
+PLACEHOLDER_DOMAIN = "guichet.invalid"
+ON_BEHALF_CHANNELS = (
+    ServiceRequest.Channel.COUNTER, ServiceRequest.Channel.PHONE, ServiceRequest.Channel.EMAIL,
+    ServiceRequest.Channel.POSTAL,
+)
+
+
+def placeholder_email():
+    return f"sans-courriel-{uuid.uuid4().hex}@{PLACEHOLDER_DOMAIN}"
+
+
+def is_placeholder_email(email):
+    """True for the address of a citizen recorded without e-mail (and for anonymised accounts' addresses)."""
+    email = (email or "").strip().lower()
+    return email.endswith("@" + PLACEHOLDER_DOMAIN) or email.endswith("@anonyme.invalid")
+
+
+def real_email(user):
+    """The citizen's e-mail address, or "" when they have none (placeholder)."""
+    email = getattr(user, "email", "") or ""
+    return "" if is_placeholder_email(email) else email
+
+
+def citizens(organisation):
+    """The citizens of the collectivité one may look up: active and not anonymised."""
+    if organisation is None:
+        return User.objects.none()
+    return User.objects.filter(
+        organisation=organisation, kind=User.Kind.CITIZEN, is_active=True, anonymised_at__isnull=True,
+    )
+
+
+def normalise_phone(raw_number):
+    """The E.164 form ("+33612345678") of a French number typed any usual way, or None."""
+    number = parse_french_phone(raw_number) if raw_number else None
+    return number.as_e164 if number is not None else None
+
+
+def citizens_by_phone(organisation, raw_number):
+    """The citizens (active, not anonymised) of `organisation` whose phone is `raw_number`.
+
+    "06 12 34 56 78", "+33612345678", "0033612345678" are the same number; an unparsable or unknown number
+    gives [] (never an exception).
+    """
+    try:
+        e164 = normalise_phone(str(raw_number or "").strip())
+    except Exception:  # noqa: BLE001 — whatever a telephony system sends, a lookup never crashes
+        return []
+    if e164 is None:
+        return []
+    return list(citizens(organisation).filter(phone=e164).order_by("last_name", "first_name", "pk"))
+
+
+def citizens_by_email(organisation, email):
+    """The citizen of `organisation` with this e-mail (list of 0 or 1), on the (organisation, lower(email)) index."""
+    email = (email or "").strip().lower()
+    if not email or is_placeholder_email(email):
+        return []
+    return list(citizens(organisation).alias(email_lower=Lower("email")).filter(email_lower=email))
+
+
+def _verified_agent(agent):
+    """A verified agent: on a request's user, password and second factor of this session (django-otp); on a user
+    loaded outside any request (a task, another app's service), an active agent with a confirmed second factor."""
+    if agent is None or not getattr(agent, "is_authenticated", False):
+        return False
+    if hasattr(agent, "is_verified"):
+        return is_verified_agent(agent)
+    return bool(agent.is_agent and agent.is_active and agent.totpdevice_set.filter(confirmed=True).exists())
+
+
+def _refuse_unless_may_enter(version, agent, citizen):
+    if not _verified_agent(agent) or agent.organisation_id != version.organisation_id:
+        raise request_services.StartRefused(_(
+            "Seul un agent de la collectivité, connecté avec son second facteur, peut saisir une demande pour "
+            "le compte d'un usager."
+        ))
+    procedure = version.procedure
+    if not procedure.is_published or procedure.current_version_id != version.pk:
+        raise request_services.StartRefused(_("Cette démarche n'est pas publiée : choisissez-en une autre."))
+    if citizen is not None and (
+        citizen.organisation_id != version.organisation_id or not citizen.is_citizen or not citizen.is_active
+        or citizen.anonymised_at is not None
+    ):
+        raise request_services.StartRefused(_("Cet usager n'a pas de fiche active dans la collectivité."))
+
+
+def start_on_behalf(*, version, agent, channel, citizen=None, contact_name="", contact_email="", contact_phone="",
+                    data=None):
+    """A DRAFT of `version`'s procedure entered by `agent` for `citizen` (or a contact without account).
+
+    Any procedure (citizen-only and agent-only included) when the agent is verified and of the same collectivité;
+    raises `service_requests.services.StartRefused` otherwise. Answers are pre-filled from the citizen's profile
+    (as online) then overridden by `data`; the CREATED event says on whose behalf and by which channel.
+    """
+    if channel not in ON_BEHALF_CHANNELS:
+        raise request_services.StartRefused(_("Choisissez le canal : accueil, téléphone, courrier ou courriel."))
+    _refuse_unless_may_enter(version, agent, citizen)
+    contact = {}
+    if citizen is None:
+        contact = {"contact_name": (contact_name or "").strip(), "contact_email": (contact_email or "").strip(),
+                   "contact_phone": (contact_phone or "").strip()}
+    with transaction.atomic():
+        service_request = request_services.create_draft(
+            version, citizen=citizen, entered_by=agent, channel=channel, actor=agent, data=data,
+            event_data={"on_behalf": True, "channel": str(channel)}, **contact,
+        )
+        if citizen is not None and is_placeholder_email(citizen.email):
+            # The placeholder address of a citizen without e-mail never lands in an answer.
+            answers = {key: value for key, value in service_request.data.items() if value != citizen.email}
+            if answers != service_request.data:
+                service_request.data = answers
+                service_request.save(update_fields=["data"])
+    return service_request
+
+
+def take_over(service_request, *, agent, channel):
+    """The agent takes over the citizen's draft (started online) to finish it with them at the counter or on the
+    phone: entered_by and channel change, TAKEN_OVER event. Raises StartRefused when not allowed."""
+    if channel not in ON_BEHALF_CHANNELS:
+        raise request_services.StartRefused(_("Choisissez le canal : accueil, téléphone, courrier ou courriel."))
+    if not _verified_agent(agent) or agent.organisation_id != service_request.organisation_id:
+        raise request_services.StartRefused(_("Seul un agent de la collectivité peut reprendre ce brouillon."))
+    with transaction.atomic():
+        locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+        if not locked.is_draft:
+            raise request_services.AlreadySubmitted(locked)
+        if locked.anonymised_at is not None or locked.citizen_id is None:
+            raise request_services.StartRefused(_("Ce brouillon ne peut pas être repris."))
+        previous = {"channel": locked.channel, "entered_by": locked.entered_by_id}
+        locked.entered_by, locked.channel = agent, channel
+        locked.save(update_fields=["entered_by", "channel", "updated_at"])
+        request_services.add_event(locked, RequestEvent.Kind.TAKEN_OVER, actor=agent,
+                                   data={"channel": str(channel), "previous_channel": previous["channel"],
+                                         "previous_entered_by": previous["entered_by"]})
+    return locked
+
+
+def fill_url(service_request):
+    """Where the agent goes to continue filling this draft: the citizens' filling pages (they let the agent who
+    entered the request in, `service_requests.services.may_access`), at the step it was left."""
+    from guichet.service_requests.views import resume_url
+
+    return resume_url(service_request)
