@@ -11,6 +11,7 @@ answers it directly or files it as information.
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -163,6 +164,17 @@ class IncomingMail(OrganisationOwned):
     handled_at = models.DateTimeField(_("traité le"), null=True, blank=True)
     handling_note = models.TextField(_("réponse ou note de classement"), blank=True)
     processing_error = models.TextField(_("erreur de traitement"), blank=True)
+    # The request whose tracking code the message quotes although its sender is not that request's citizen (or the
+    # request takes no more messages): shown to the agent who qualifies it, never attached automatically.
+    suggested_request = models.ForeignKey(
+        "service_requests.ServiceRequest", verbose_name=_("demande suggérée"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    processed_at = models.DateTimeField(_("traité automatiquement le"), null=True, blank=True)
+    # Search (services.index_mail): registry number, sender, subject, text and OCR text folded by
+    # search.text.index_text; on PostgreSQL also their French tsvector (GIN index on (organisation_id, vector)).
+    search_text = models.TextField(_("texte indexé"), blank=True, editable=False)
+    search_vector = SearchVectorField(_("vecteur de recherche"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
     lock_version = models.PositiveIntegerField(default=0)
 
@@ -181,6 +193,10 @@ class IncomingMail(OrganisationOwned):
             models.Index(fields=["organisation", "state", "received_at", "id"], name="mail_org_state_received"),
             models.Index(fields=["organisation", "raw_sha256"], name="mail_org_raw_sha"),
             models.Index(fields=["citizen", "received_at"], name="mail_citizen_received"),
+            # The to-qualify queue filtered by service or by agent in charge (core's list page).
+            models.Index(fields=["organisation", "service", "state", "received_at", "id"], name="mail_org_service_state"),
+            models.Index(fields=["organisation", "assigned_to", "state", "received_at", "id"],
+                         name="mail_org_assignee_state"),
         ]
 
     def __str__(self):
