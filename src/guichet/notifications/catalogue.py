@@ -226,6 +226,20 @@ KINDS = {
                        "export.lignes": (_("Nombre de lignes"), 120)},
         ),
         MessageKind(
+            key="mail.answer",
+            label=_("Réponse directe à un courriel ou un courrier reçu"),
+            subject="{{ objet }}",
+            body=GREETING + "\n\n{{ message }}" + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : {{ message }}",
+            letter_text=GREETING + "\n\nEn réponse à votre courrier enregistré sous le numéro {{ courrier.numero }} :"
+            "\n\n{{ message }}" + SIGNATURE,
+            variables={
+                "objet": (_("Objet de la réponse"), "Re: Horaires de la déchetterie"),
+                "message": (_("Texte écrit par l'agent"), "La déchetterie est ouverte du mardi au samedi."),
+                "courrier.numero": (_("Numéro d'enregistrement du message reçu"), "C-2026-000034"),
+            },
+        ),
+        MessageKind(
             key="notifications.test",
             label=_("Message d'essai"),
             subject="Message d'essai de {{ collectivite.nom }}",
