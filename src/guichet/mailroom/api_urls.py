@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import api_views
 
 app_name = "mailroom_api"
-urlpatterns = []
+urlpatterns = [
+    path("entrants/", api_views.inbound_email, name="inbound"),
+]
