@@ -60,7 +60,7 @@ def load_demo(organisation):
         started = now - datetime.timedelta(days=index + 1, hours=2)
         contact = Contact.objects.create(
             organisation=organisation, kind=kind, agent=taker, citizen=citizen, started_at=started,
-            caller_number=str(citizen.phone) if citizen and citizen.phone and kind == Contact.Kind.CALL else "",
+            caller_number=citizen.phone.as_e164 if citizen and citizen.phone and kind == Contact.Kind.CALL else "",
         )
         related = None
         if citizen is not None and reason == "Suivi de sa demande":

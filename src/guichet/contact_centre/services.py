@@ -193,7 +193,7 @@ def citizens_for_numbers(organisation, numbers):
     if not numbers:
         return found
     for citizen in citizens(organisation).filter(phone__in=numbers).order_by("last_name", "first_name", "pk"):
-        found.setdefault(str(citizen.phone), []).append(citizen)
+        found.setdefault(citizen.phone.as_e164, []).append(citizen)
     return found
 
 
