@@ -66,3 +66,9 @@ def client_for_agent(organisation, agent):
     from tests.conftest import client_for
 
     return client_for(organisation, agent)
+
+
+def verified(user):
+    """The user as a request that passed the second factor sees them (OTP middleware)."""
+    user.is_verified = lambda: True
+    return user
