@@ -175,3 +175,18 @@ def test_the_contact_page_links_to_a_new_request_for_the_citizen_when_that_page_
     except NoReverseMatch:
         pytest.skip("citizen_records:start is not there yet")
     assert f'href="{url}?canal=phone"' in page and "Créer une demande pour cet usager" in page
+
+
+def test_a_contact_started_without_citizen_is_attached_to_one_found_by_phone(organisation, other_organisation,
+                                                                            phone_agent, caller):
+    contact = services.start_contact(organisation, phone_agent, Contact.Kind.VISIT)
+    client = client_for(organisation, phone_agent)
+    page = unescape(client.get(_url(contact), {"numero": "07 98 76 54 32"}).content.decode())
+    assert "Karim Benali" in page and "C'est cet usager" in page
+    assert "Aucun usager avec ce numéro" in unescape(
+        client.get(_url(contact), {"numero": "01 99 00 00 00"}).content.decode())
+    foreigner = make_citizen(other_organisation, email="f@example.org")
+    assert client.post(f"{_url(contact)}usager/", {"citizen": foreigner.pk}).status_code == 404
+    assert client.post(f"{_url(contact)}usager/", {"citizen": caller.pk}).status_code == 302
+    contact.refresh_from_db()
+    assert contact.citizen == caller

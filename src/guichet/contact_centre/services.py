@@ -289,6 +289,17 @@ def start_contact(organisation, agent, kind, citizen=None, caller_number=""):
     )
 
 
+def attach_citizen(contact, citizen):
+    """Name the citizen of a contact started without one (hidden number, visit) → the contact."""
+    if citizen is None or citizen.organisation_id != contact.organisation_id or not citizen.is_citizen:
+        raise ContactRefused(_("Cet usager n'est pas un usager de la collectivité."))
+    if contact.citizen_id is not None and contact.citizen_id != citizen.pk:
+        raise ContactRefused(_("Ce contact concerne déjà un autre usager."))
+    contact.citizen = citizen
+    contact.save(update_fields=["citizen"])
+    return contact
+
+
 def contacts_of_agent_open(agent, organisation):
     """The agent's contacts not logged yet (started today or before), most recent first."""
     return (Contact.objects.of(organisation).filter(agent=agent, logged_at__isnull=True)

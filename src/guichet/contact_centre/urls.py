@@ -11,6 +11,7 @@ urlpatterns = [
     path("entrants/<int:pk>/prendre/", views.take, name="take"),
     path("nouveau/", views.start, name="start"),
     path("contacts/<int:pk>/", views.contact, name="contact"),
+    path("contacts/<int:pk>/usager/", views.attach, name="attach"),
     path("journal/", views.journal, name="journal"),
     path("telephonie/", views.telephony, name="telephony"),
     path("telephonie/<int:pk>/revoquer/", views.revoke, name="revoke"),

@@ -131,8 +131,19 @@ def _log_form(request, contact, data=None):
                           citizen_requests=citizen_requests)
 
 
+def _candidates(request, contact):
+    """The citizens with the phone number the agent typed (`?numero=`), to name the citizen of the contact."""
+    from guichet.citizen_records.services import citizens_by_phone
+
+    number = (request.GET.get("numero") or "").strip()[:40]
+    if contact.citizen_id is not None or not number:
+        return number, None
+    return number, citizens_by_phone(request.organisation, number)
+
+
 def _contact_page(request, contact, form, status=200):
     citizen = contact.citizen
+    number_searched, candidates = _candidates(request, contact)
     open_requests = services.open_requests_of(request.organisation, [citizen]).get(citizen.pk, []) if citizen else []
     channel = "phone" if contact.kind == Contact.Kind.CALL else "counter"
     context = {
@@ -144,6 +155,7 @@ def _contact_page(request, contact, form, status=200):
         if citizen else "",
         "citizen_search_url": optional_url("citizen_records:search"),
         "outcome_detail": services.outcome_detail(contact),
+        "number_searched": number_searched, "candidates": candidates,
     }
     context.update(_search_urls())
     return render(request, "contact_centre/contact.html", context, status=status)
@@ -183,6 +195,22 @@ def contact(request, pk):
             return redirect("contact_centre:screen")
     contact.refresh_from_db()
     return _contact_page(request, contact, form, status=400)
+
+
+@agent_required
+@require_POST
+def attach(request, pk):
+    contact = _object_or_404(Contact.objects.of(request.organisation), pk)
+    if not _may_log(request.user, contact):
+        raise PermissionDenied
+    citizen = services.citizen_of(request.organisation, request.POST.get("citizen"))
+    if citizen is None:
+        raise Http404
+    try:
+        services.attach_citizen(contact, citizen)
+    except services.ContactRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("contact_centre:contact", contact.pk)
 
 
 @agent_required
