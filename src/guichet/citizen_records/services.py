@@ -12,6 +12,7 @@ import uuid
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guichet.accounts.models import User
 from guichet.accounts.validators import parse_french_phone
@@ -165,3 +166,153 @@ def fill_url(service_request):
     from guichet.service_requests.views import resume_url
 
     return resume_url(service_request)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Finding a citizen
+
+SEARCH_PER_PAGE = 20
+
+
+def _open_requests():
+    return ServiceRequest.objects.filter(
+        state=ServiceRequest.State.SUBMITTED, closed_at__isnull=True, withdrawn_at__isnull=True,
+        anonymised_at__isnull=True,
+    )
+
+
+def _words(text):
+    return [word for word in text.replace(",", " ").split() if word]
+
+
+def search_citizens(organisation, criteria):
+    """The citizens matching every criterion given (keys of forms.SearchForm.criteria()), ordered by name, each
+    annotated with `open_requests` (count) and with `household` (prefetched members): 3 queries for a page,
+    whatever its size (count, rows, household members).
+
+    nom: each word starts the first name, the last name or a part of a compound last name; naissance: a date;
+    telephone: E.164; courriel: the whole address; adresse: each word is in the address, postcode or commune;
+    code: the citizen of the request with this tracking code.
+    """
+    from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from guichet.households.models import HouseholdMember
+
+    users = citizens(organisation)
+    for word in _words(criteria.get("nom", "")):
+        users = users.filter(
+            Q(last_name__istartswith=word) | Q(first_name__istartswith=word) | Q(last_name__icontains=f" {word}")
+            | Q(last_name__icontains=f"-{word}") | Q(first_name__icontains=f"-{word}")
+        )
+    if criteria.get("naissance"):
+        users = users.filter(birth_date=criteria["naissance"])
+    if criteria.get("telephone"):
+        users = users.filter(phone=criteria["telephone"])
+    if criteria.get("courriel"):
+        email = criteria["courriel"].strip().lower()
+        users = users.alias(email_lower=Lower("email")).filter(email_lower=email) if not is_placeholder_email(
+            email) else users.none()
+    for word in _words(criteria.get("adresse", "")):
+        users = users.filter(
+            Q(address_line__icontains=word) | Q(address_complement__icontains=word) | Q(postcode__startswith=word)
+            | Q(city__icontains=word)
+        )
+    if criteria.get("code"):
+        users = users.filter(pk__in=ServiceRequest.objects.of(organisation).filter(
+            tracking_code=criteria["code"]).values("citizen_id"))
+    open_count = (
+        _open_requests().filter(organisation=organisation, citizen=OuterRef("pk")).order_by()
+        .values("citizen").annotate(n=Count("pk")).values("n")
+    )
+    return (
+        users.annotate(open_requests=Coalesce(Subquery(open_count, output_field=IntegerField()), Value(0)))
+        .prefetch_related(Prefetch(
+            "household_members",
+            queryset=HouseholdMember.objects.of(organisation).order_by("first_name", "last_name", "pk"),
+            to_attr="household",
+        ))
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def request_without_account(organisation, code):
+    """The request with this tracking code when it has no citizen account (contact details only), or None."""
+    if not code:
+        return None
+    return (ServiceRequest.objects.of(organisation).filter(tracking_code=code, citizen__isnull=True,
+                                                          anonymised_at__isnull=True)
+            .select_related("version").first())
+
+
+def likely_duplicates(organisation, *, last_name="", first_name="", birth_date=None, phone=None, email=""):
+    """Existing citizens who are probably the same person: same name and birth date, same phone or same e-mail
+    (one query, at most 10)."""
+    from django.db.models import Q
+
+    condition = Q(pk__in=[])
+    if last_name and birth_date:
+        same = Q(last_name__iexact=last_name.strip(), birth_date=birth_date)
+        if first_name:
+            same &= Q(first_name__iexact=first_name.strip())
+        condition |= same
+    e164 = normalise_phone(str(phone)) if phone else None
+    if e164:
+        condition |= Q(phone=e164)
+    email = (email or "").strip().lower()
+    users = citizens(organisation).alias(email_lower=Lower("email"))
+    if email and not is_placeholder_email(email):
+        condition |= Q(email_lower=email)
+    return list(users.filter(condition).order_by("last_name", "first_name", "pk")[:10])
+
+
+def create_citizen(organisation, agent, **fields):
+    """A citizen record created by an agent: no password (unusable), e-mail optional (an undeliverable
+    placeholder stands in for it). Without e-mail, the preferred channel is SMS when there is a phone number,
+    else the postal letter."""
+    email = (fields.pop("email", "") or "").strip().lower()
+    if not email:
+        email = placeholder_email()
+        if fields.get("preferred_channel", User.Channel.EMAIL) == User.Channel.EMAIL:
+            fields["preferred_channel"] = User.Channel.SMS if fields.get("phone") else User.Channel.LETTER
+    user = User(organisation=organisation, kind=User.Kind.CITIZEN, email=email, email_confirmed=False, **fields)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The citizen's record
+
+
+def citizen_requests(organisation, citizen, limit=100):
+    """The citizen's requests (drafts, open, closed), most recent first, without their answers (one query)."""
+    return list(
+        ServiceRequest.objects.of(organisation).filter(citizen=citizen, anonymised_at__isnull=True)
+        .select_related("version", "entered_by").defer("data", "version__form")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def may_take_over(service_request):
+    """A citizen's draft that the citizen started themselves online (not one an agent already entered)."""
+    return (service_request.is_draft and service_request.citizen_id is not None
+            and service_request.channel == ServiceRequest.Channel.WEB)
+
+
+def has_contact_address(citizen):
+    """Whether the citizen can be written to electronically (a real e-mail or a phone number)."""
+    return bool(real_email(citizen) or citizen.phone)
+
+
+CHANNEL_LABELS = {
+    "web": gettext_lazy("En ligne"), "phone": gettext_lazy("Téléphone"), "counter": gettext_lazy("Accueil"),
+    "email": gettext_lazy("Courriel"), "postal": gettext_lazy("Courrier"), "sms": gettext_lazy("SMS"),
+    "letter": gettext_lazy("Courrier postal"), "api": gettext_lazy("Interface"),
+}
+
+
+def channel_label(channel):
+    """The French name of a history item's channel (request channels and notification channels)."""
+    label = CHANNEL_LABELS.get(channel)
+    return str(label) if label else (channel or "")

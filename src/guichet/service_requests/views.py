@@ -312,7 +312,27 @@ def formdefs_context(citizen_data):
     return profile_context(citizen_data)
 
 
+def _agent_entry(http_request, service_request):
+    """The agent who entered this request (at the counter, on the phone…) is the one filling it in."""
+    user = http_request.user
+    return bool(user.is_authenticated and user.is_agent and service_request.entered_by_id == user.pk)
+
+
+def _citizen_record_url(service_request):
+    """The agents' record of the request's citizen ("" without a citizen account)."""
+    return reverse("citizen_records:record", args=[service_request.citizen_id]) if service_request.citizen_id else ""
+
+
 def _after_save(http_request, service_request, action, target):
+    if action == "save" and _agent_entry(http_request, service_request):
+        if service_request.citizen_id:
+            messages.success(http_request, _(
+                "Le brouillon est enregistré. Vous le retrouvez sur la fiche de l'usager, qui peut aussi le finir "
+                "en ligne depuis « Mes demandes »."))
+            return redirect(_citizen_record_url(service_request))
+        messages.success(http_request, _("Le brouillon est enregistré : notez son numéro de suivi %(code)s.") % {
+            "code": service_request.tracking_code})
+        return redirect(_step_url(service_request, target))
     if action == "save":
         messages.success(http_request, _(
             "Votre brouillon est enregistré. Vous pourrez reprendre votre demande plus tard "
@@ -376,9 +396,19 @@ def receipt(http_request, code):
     service_request = _load(http_request, code)
     if service_request.is_draft:
         return redirect(resume_url(service_request))
-    return render(http_request, "service_requests/receipt.html", {
-        "service_request": service_request, "receipt": receipt_for(service_request),
-    })
+    context = {"service_request": service_request, "receipt": receipt_for(service_request)}
+    if _agent_entry(http_request, service_request):
+        # The agent who entered it: back to the citizen's record, and the receipt to print for a citizen who can
+        # be reached neither by e-mail nor by phone (it goes by letter, or nowhere, otherwise).
+        from guichet.citizen_records.services import has_contact_address
+
+        citizen = service_request.citizen
+        context.update({
+            "agent_entry": True, "citizen_record_url": _citizen_record_url(service_request),
+            "print_receipt": (not has_contact_address(citizen)) if citizen is not None
+            else not service_request.contact_email,
+        })
+    return render(http_request, "service_requests/receipt.html", context)
 
 
 def receipt_pdf(http_request, code):
@@ -686,6 +716,8 @@ def delete(http_request, code):
             "title": service_request.version.title})
         if http_request.user.is_authenticated and http_request.user.is_citizen:
             return redirect("service_requests:mine")
+        if _agent_entry(http_request, service_request):
+            return redirect(_citizen_record_url(service_request) or reverse("citizen_records:search"))
         return redirect("/")
     return render(http_request, "service_requests/delete.html", {"service_request": service_request,
                                                                    "resume_url": resume_url(service_request)})
