@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+"""The mail room's agents' pages, under /agents/courrier-entrant/ (namespace `mailroom`)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "mailroom"
-urlpatterns = []
+urlpatterns = [
+    path("", views.mail_list, name="list"),
+    path("<int:pk>/", views.mail_detail, name="detail"),
+    path("<int:pk>/creer-demande/", views.create_request, name="create_request"),
+    path("<int:pk>/ajouter-a-une-demande/", views.attach, name="attach"),
+    path("<int:pk>/repondre/", views.answer, name="answer"),
+    path("<int:pk>/classer/", views.file, name="file"),
+    path("<int:pk>/attribuer/", views.assign, name="assign"),
+    path("<int:pk>/original/", views.raw_download, name="raw"),
+    path("pieces/<int:pk>/", views.attachment_download, name="attachment"),
+]
