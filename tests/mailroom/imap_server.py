@@ -33,8 +33,10 @@ class ImapServer:
 
     def new_folder(self, prefix="Test"):
         name = f"{prefix}-{uuid.uuid4().hex[:10]}"
-        with contextlib.closing(self.client()) as client:
+        client = self.client()
+        try:
             assert client.create(name)[0] == "OK"
+        finally:
             client.logout()
         return name
 

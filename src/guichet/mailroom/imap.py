@@ -89,7 +89,7 @@ def encode_folder(name):
     return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _french(error, mailbox):
+def _french(error, mailbox, seconds=None):
     """A French sentence for what went wrong while talking to the server."""
     host = f"{mailbox.host}:{mailbox.port}"
     if isinstance(error, ImapError):
@@ -99,8 +99,8 @@ def _french(error, mailbox):
     if isinstance(error, ConnectionRefusedError):
         return _("Le serveur %(host)s refuse la connexion : vérifiez le port.") % {"host": host}
     if isinstance(error, TimeoutError | socket.timeout):
-        return _("Le serveur %(host)s ne répond pas (délai de %(seconds)d s dépassé).") % {
-            "host": host, "seconds": timeout()}
+        return _("Le serveur %(host)s ne répond pas (délai de %(seconds)s s dépassé).") % {
+            "host": host, "seconds": f"{seconds or timeout():g}".replace(".", ",")}
     if isinstance(error, ssl.SSLCertVerificationError):
         return _("Le certificat du serveur %(host)s n'est pas valide (%(reason)s).") % {
             "host": host, "reason": error.verify_message or error.reason}
@@ -114,17 +114,18 @@ def _french(error, mailbox):
     return _("Erreur IMAP avec %(host)s : %(error)s") % {"host": host, "error": error}
 
 
-def connect(mailbox):
+def connect(mailbox, seconds=None):
     """An IMAP connection, logged in (IMAPS, or STARTTLS when offered). Raises ImapError (French)."""
+    seconds = seconds or timeout()
     try:
         if mailbox.use_ssl:
-            connection = imaplib.IMAP4_SSL(mailbox.host, mailbox.port, ssl_context=ssl_context(), timeout=timeout())
+            connection = imaplib.IMAP4_SSL(mailbox.host, mailbox.port, ssl_context=ssl_context(), timeout=seconds)
         else:
-            connection = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=timeout())
+            connection = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=seconds)
             if "STARTTLS" in connection.capabilities:
                 connection.starttls(ssl_context=ssl_context())
     except (OSError, imaplib.IMAP4.error) as error:
-        raise ImapError(_french(error, mailbox)) from error
+        raise ImapError(_french(error, mailbox, seconds)) from error
     try:
         connection.login(mailbox.username, mailbox.password)
     except imaplib.IMAP4.abort as error:
@@ -172,9 +173,9 @@ def open_folder(connection, mailbox):
     return uidvalidity, count
 
 
-def check_connection(mailbox):
+def check_connection(mailbox, seconds=None):
     """« Tester la connexion »: the number of messages in the folder. Raises ImapError (French)."""
-    connection = connect(mailbox)
+    connection = connect(mailbox, seconds)
     try:
         _uidvalidity, count = open_folder(connection, mailbox)
     except (OSError, imaplib.IMAP4.error) as error:
