@@ -24,6 +24,10 @@ PER_PAGE = 50
 SEARCH_LIMIT = 20
 
 
+def _post(request):
+    return request.POST if request.method == "POST" else None
+
+
 def _search_context(request):
     query = request.GET.get("q", "")
     query = query.strip() if isinstance(query, str) else ""
@@ -70,7 +74,7 @@ def _entry(request, pk):
 @org_admin_required
 @require_http_methods(["GET", "POST"])
 def entry_create(request):
-    form = EntryForm(request.POST or None, organisation=request.organisation,
+    form = EntryForm(_post(request), organisation=request.organisation,
                      initial={"kind": request.GET.get("type") if request.GET.get("type") in
                               DirectoryEntry.Kind.values else DirectoryEntry.Kind.PERSON})
     if request.method == "POST":
@@ -86,7 +90,7 @@ def entry_create(request):
 @require_http_methods(["GET", "POST"])
 def entry_edit(request, pk):
     entry = _entry(request, pk)
-    form = EntryForm(request.POST or None, instance=entry, organisation=request.organisation)
+    form = EntryForm(_post(request), instance=entry, organisation=request.organisation)
     if request.method == "POST":
         if form.is_valid():
             entry = form.save()
@@ -116,7 +120,7 @@ def entry_toggle(request, pk):
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
     """Step 1: the file. Read and checked (nothing written to the directory), kept for the preview."""
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(_post(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             upload = form.cleaned_data["file"]
@@ -150,7 +154,7 @@ def import_preview(request, pk):
     except imports.ImportFileError as problem:
         messages.error(request, problem.message)
         return redirect("directory:import")
-    form = ConfirmImportForm(request.POST or None, unknown=bool(plan.unknown_services))
+    form = ConfirmImportForm(_post(request), unknown=bool(plan.unknown_services))
     status = 200
     if request.method == "POST":
         if form.is_valid():
