@@ -142,3 +142,23 @@ def test_demo_data(organisation, org_admin, agent, citizen):
     agent.refresh_from_db()
     assert agent.phone_extension == "204"
     assert post_call(Client(), organisation, {"call_id": "d", "extension": "204"}, clear).json()["assigned"] is True
+
+
+def test_an_administrator_sets_the_agents_extensions(organisation, other_organisation, org_admin, agent,
+                                                     phone_agent):
+    client = client_for(organisation, org_admin)
+    assert client.get("/agents/appels/telephonie/postes/").status_code == 200
+    assert client.post("/agents/appels/telephonie/postes/", {"agent": agent.pk, "extension": "210"}).status_code \
+        == 302
+    agent.refresh_from_db()
+    assert agent.phone_extension == "210"
+    taken = client.post("/agents/appels/telephonie/postes/", {"agent": agent.pk, "extension": "204"})
+    assert taken.status_code == 400 and "déjà celui de Sandra Standard" in unescape(taken.content.decode())
+    bad = client.post("/agents/appels/telephonie/postes/", {"agent": agent.pk, "extension": "2 0"})
+    assert bad.status_code == 400 and 'value="2 0"' in bad.content.decode()
+    agent.refresh_from_db()
+    assert agent.phone_extension == "210"
+    foreign = make_agent(other_organisation, email="b@example.org")
+    assert client.post("/agents/appels/telephonie/postes/", {"agent": foreign.pk, "extension": "1"}).status_code \
+        == 404
+    assert client_for(organisation, agent).get("/agents/appels/telephonie/postes/").status_code == 403

@@ -20,7 +20,6 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 4 * 1024  # a call announcement is a hundred bytes
 CALL_ID = re.compile(r"^[\w.:@+\-/]{1,100}$")
 CALLER = re.compile(r"^[\w +().\-]{0,40}$")
-EXTENSION = re.compile(r"^[0-9A-Za-z*#+\-]{0,20}$")
 
 
 def problem(status, title, detail, **extra):
@@ -85,7 +84,7 @@ def incoming_call(request):
     try:
         call_id = _text_field(payload, "call_id", CALL_ID, required=True)
         caller = _text_field(payload, "caller", CALLER, required=False)
-        extension = _text_field(payload, "extension", EXTENSION, required=False)
+        extension = _text_field(payload, "extension", services.EXTENSION_PATTERN, required=False)
     except ValueError as error:
         field, detail = error.args
         return _bad_request(detail, field)

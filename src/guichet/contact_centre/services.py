@@ -13,6 +13,7 @@ Public functions:
 import datetime
 import hashlib
 import hmac
+import re
 import secrets
 
 import phonenumbers
@@ -148,6 +149,30 @@ def agent_for_extension(organisation, extension):
         organisation=organisation, kind=User.Kind.AGENT, is_active=True, phone_extension=extension,
     )[:2])
     return agents[0] if len(agents) == 1 else None
+
+
+EXTENSION_PATTERN = re.compile(r"^[0-9A-Za-z*#+\-]{1,20}$")
+
+
+def set_extension(organisation, agent, extension):
+    """Give the agent this phone extension ("" to take it away) → the agent. Refused (ContactRefused) when it is
+    not an extension (digits, letters, * # + -, 20 at most) or another active agent of the collectivité has it."""
+    extension = (extension or "").strip()
+    if agent.organisation_id != organisation.pk or not agent.is_agent:
+        raise ContactRefused(_("Cette personne n'est pas un agent de la collectivité."))
+    if extension and not EXTENSION_PATTERN.match(extension):
+        raise ContactRefused(_("Un poste s'écrit avec des chiffres (et éventuellement des lettres, *, #, + ou -), "
+                               "20 caractères au plus."), "extension")
+    if extension:
+        holder = User.objects.filter(organisation=organisation, kind=User.Kind.AGENT, is_active=True,
+                                     phone_extension=extension).exclude(pk=agent.pk).first()
+        if holder is not None:
+            raise ContactRefused(_("Le poste %(extension)s est déjà celui de %(name)s.") % {
+                "extension": extension, "name": holder.get_full_name() or holder.email}, "extension")
+    if agent.phone_extension != extension:
+        agent.phone_extension = extension
+        agent.save(update_fields=["phone_extension"])
+    return agent
 
 
 def receive_call(organisation, *, call_id, caller="", extension=""):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("contacts/<int:pk>/usager/", views.attach, name="attach"),
     path("journal/", views.journal, name="journal"),
     path("telephonie/", views.telephony, name="telephony"),
+    path("telephonie/postes/", views.extensions, name="extensions"),
     path("telephonie/<int:pk>/revoquer/", views.revoke, name="revoke"),
 ]

@@ -265,3 +265,33 @@ def revoke(request, pk):
     messages.success(request, _("Le secret « %(name)s » est révoqué : la téléphonie qui le présente est refusée.")
                      % {"name": str(secret)})
     return redirect("contact_centre:telephony")
+
+
+@org_admin_required
+@require_http_methods(["GET", "POST"])
+def extensions(request):
+    """The agents' phone extensions: the call rings on the screen of the agent whose extension it names."""
+    agents = services.transfer_agents(request.organisation)
+    status, refused_for, typed = 200, None, ""
+    if request.method == "POST":
+        agent = _object_or_404(agents, _int(request.POST.get("agent")))
+        typed = request.POST.get("extension", "")[:40]
+        try:
+            services.set_extension(request.organisation, agent, typed)
+        except services.ContactRefused as refused:
+            messages.error(request, refused.message)
+            status, refused_for = 400, agent.pk
+        else:
+            messages.success(request, _("Le poste de %(name)s est enregistré.") % {
+                "name": agent.get_full_name() or agent.email})
+            return redirect("contact_centre:extensions")
+    return render(request, "contact_centre/extensions.html", {
+        "agents": agents, "refused_for": refused_for, "typed": typed,
+    }, status=status)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
