@@ -16,3 +16,8 @@ urlpatterns = [
     path("<int:pk>/original/", views.raw_download, name="raw"),
     path("pieces/<int:pk>/", views.attachment_download, name="attachment"),
 ]
+
+# The e-mail settings (mailboxes, inbound endpoint) and the upload of scanned letters, same namespace.
+from . import mailbox_views, scan_views  # noqa: E402
+
+urlpatterns += mailbox_views.urlpatterns + scan_views.scan_urlpatterns
