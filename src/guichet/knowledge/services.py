@@ -77,8 +77,9 @@ def to_review(sheets):
     return sheets.filter(review_on__lte=timezone.localdate())
 
 
-def themes_with_sheets(organisation, *, public_only=False, theme=None, only_to_review=False):
-    """[(theme, [sheets])] in the themes' order, the empty themes left out. Two queries."""
+def themes_with_sheets(organisation, *, public_only=False, theme=None, only_to_review=False, themes=None):
+    """[(theme, [sheets])] in the themes' order, the empty themes left out. Two queries (one when the
+    collectivité's `themes` are given)."""
     sheets = sheets_of(organisation, public_only=public_only).defer("answer", "index_title", "index_answer")
     if theme is not None:
         sheets = sheets.filter(theme=theme)
@@ -87,8 +88,9 @@ def themes_with_sheets(organisation, *, public_only=False, theme=None, only_to_r
     by_theme = {}
     for sheet in sheets.order_by("question", "pk"):
         by_theme.setdefault(sheet.theme_id, []).append(sheet)
-    themes = Theme.objects.of(organisation).filter(pk__in=list(by_theme)) if by_theme else []
-    return [(item, by_theme[item.pk]) for item in themes]
+    if themes is None:
+        themes = Theme.objects.of(organisation).filter(pk__in=list(by_theme)) if by_theme else []
+    return [(item, by_theme[item.pk]) for item in themes if item.pk in by_theme]
 
 
 def sheet_procedures(sheet):
@@ -242,10 +244,8 @@ def save_theme(organisation, user, *, name, position=0, theme=None):
         raise KnowledgeRefused(_("Donnez un nom au thème."), "name")
     if len(name) > 100:
         raise KnowledgeRefused(_("Le nom du thème est trop long : 100 caractères au plus."), "name")
-    taken = Theme.objects.of(organisation).filter(name__iexact=name)
-    if theme is not None:
-        taken = taken.exclude(pk=theme.pk)
-    if taken.exists():
+    others = Theme.objects.of(organisation).exclude(pk=theme.pk if theme is not None else None)
+    if name.casefold() in {other.casefold() for other in others.values_list("name", flat=True)}:
         raise KnowledgeRefused(_("Un thème porte déjà ce nom."), "name")
     with transaction.atomic():
         renamed = theme is not None and theme.name != name

@@ -48,7 +48,8 @@ def sheet_list(request):
             messages.error(request, _("Ce thème n'existe pas : toutes les fiches sont affichées."))
     only_to_review = request.GET.get("a_relire") == "1"
     return render(request, "knowledge/list.html", {
-        "groups": services.themes_with_sheets(organisation, theme=theme, only_to_review=only_to_review),
+        "groups": services.themes_with_sheets(organisation, theme=theme, only_to_review=only_to_review,
+                                              themes=themes),
         "themes": themes, "theme": theme, "only_to_review": only_to_review,
         "to_review_count": services.to_review(services.sheets_of(organisation)).count(),
         "may_write": services.may_write(request.user, organisation),
