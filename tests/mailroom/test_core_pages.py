@@ -160,3 +160,16 @@ def test_agent_of_another_service_does_not_see_a_services_message(make_mail, org
     assert client_for(organisation, agent).get(f"{LIST}{mine.pk}/").status_code == 200
     manager = make_agent(organisation, email="admin2@example.org", is_org_admin=True)
     assert client_for(organisation, manager).get(f"{LIST}{mine.pk}/").status_code == 200
+
+
+def test_the_queue_and_a_message_in_english(make_mail, agent, organisation):
+    """(The catalogue is compiled by `make messages`, as for every app.)"""
+    mail = queued(make_mail, subject="Bonjour", sender_email="x@example.net")
+    client = client_for(organisation, agent)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/agents/"})
+    listing = html(client.get(LIST))
+    assert "Incoming mail" in listing and "To qualify (default)" in listing
+    page = html(client.get(f"{LIST}{mail.pk}/"))
+    for wording in ("Qualify the message", "Create a request", "Add to an existing request", "Answer directly",
+                    "File for information"):
+        assert wording in page, wording
