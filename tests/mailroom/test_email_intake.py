@@ -155,3 +155,47 @@ def test_headers_only_note_sends_to_qualification(organisation, service_request)
     mail.refresh_from_db()
     assert mail.state == IncomingMail.State.TO_QUALIFY
     assert mail.processing_error == "Message trop gros."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_deliveries_store_one_message(organisation):
+    """PostgreSQL: the second delivery waits on the first one's uncommitted row, then returns it."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    raw = message(message_id="<simultane@example.org>")
+    inserted, release = threading.Event(), threading.Event()
+    results = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = receive_raw_email(organisation, raw, source=INBOUND)
+                inserted.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            inserted.wait(10)
+            results["second"] = receive_raw_email(organisation, raw, source=INBOUND)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    inserted.wait(10)
+    import time
+
+    time.sleep(0.5)  # the second delivery is now waiting on the first one's lock
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    (mail, created), (again, created_again) = results["first"], results["second"]
+    assert created and not created_again and again.pk == mail.pk
+    assert IncomingMail.objects.filter(message_id="<simultane@example.org>").count() == 1

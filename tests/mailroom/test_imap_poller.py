@@ -198,3 +198,59 @@ def test_non_ascii_folder(organisation, server):
     client.logout()
     mailbox = make_mailbox(organisation, server, name)
     assert poll_mailbox(mailbox).stored == 1
+
+
+def self_signed_certificate(directory):
+    """A certificate for 127.0.0.1 signed by itself (the test's own authority)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    cert, key = self_signed_certificate(tmp_path_factory.mktemp("imap-tls"))
+    running = imap_server.start_server(cert=cert, key=key)
+    running.cert = cert
+    yield running
+    imap_server.stop_server(running)
+
+
+def test_starttls_with_a_verified_certificate(organisation, tls_server, settings):
+    settings.GUICHET_IMAP_CA_FILE = str(tls_server.cert)
+    mailbox = make_mailbox(organisation, tls_server, "INBOX")
+    assert check_connection(mailbox) >= 0
+
+
+def test_starttls_with_an_unknown_certificate_is_refused(organisation, tls_server):
+    mailbox = make_mailbox(organisation, tls_server, "INBOX")
+    with pytest.raises(ImapError, match="certificat du serveur .* n'est pas valide"):
+        check_connection(mailbox)
+
+
+def test_imaps_on_a_plain_port_gives_a_french_error(organisation, server):
+    mailbox = make_mailbox(organisation, server, "INBOX", use_ssl=True)
+    with pytest.raises(ImapError) as error:
+        check_connection(mailbox)
+    assert "La connexion chiffrée avec 127.0.0.1" in str(error.value)
