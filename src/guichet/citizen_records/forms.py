@@ -124,6 +124,9 @@ class CitizenForm(ContactDetailsMixin, forms.ModelForm):
         self.fields["civility"].choices = CIVILITY_CHOICES
         self.fields["first_name"].required = False  # the name is enough; the first name when known
         self.fields["postcode"].required = False
+        self.fields["preferred_channel"].help_text = _(
+            "Sans adresse électronique, l'usager est contacté par SMS s'il a un téléphone, sinon par courrier "
+            "postal. Le SMS demande un numéro de téléphone, le courrier une adresse complète.")
         self.order_fields(self.Meta.fields + ["confirm_duplicate"])
 
     def clean_email(self):
@@ -141,15 +144,6 @@ class CitizenForm(ContactDetailsMixin, forms.ModelForm):
 
             validate_postcode(value)
         return value
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("preferred_channel") == User.Channel.EMAIL and not cleaned.get("email") \
-                and "email" not in self.errors:
-            self.add_error("preferred_channel", _(
-                "Pour être contacté par courriel, indiquez une adresse électronique ; sinon choisissez le SMS ou "
-                "le courrier postal."))
-        return cleaned
 
     def account_fields(self):
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
