@@ -240,6 +240,31 @@ KINDS = {
             },
         ),
         MessageKind(
+            key="request.commune_informed",
+            label=_("Avancement d'une demande, à la mairie de la commune membre concernée (intercommunalité)"),
+            subject="{{ commune.nom }} : demande {{ demande.code }} — {{ etape }}",
+            body="Bonjour,\n\nLa demande « {{ demande.titre }} » (numéro {{ demande.code }}) concerne votre "
+            "commune{% if demande.lieu %} : {{ demande.lieu }}{% endif %}.\n\nSon avancement :\n{{ etapes }}"
+            "{% if demande.statut %}\n\nStatut actuel : {{ demande.statut }}.{% endif %}"
+            "{% if demande.service %}\nService chargé de la demande : {{ demande.service }}.{% endif %}"
+            "\n\nVous recevez ce message parce que {{ collectivite.nom }} tient la mairie de la commune concernée "
+            "informée des demandes faites par cette démarche." + SIGNATURE,
+            sms_text="{{ collectivite.nom }} : demande {{ demande.code }} ({{ commune.nom }}) — {{ etape }}",
+            letter_text="Bonjour,\n\nLa demande « {{ demande.titre }} » (numéro {{ demande.code }}) concerne votre "
+            "commune.\n\nSon avancement :\n{{ etapes }}" + SIGNATURE,
+            variables={
+                "commune.nom": (_("Nom de la commune membre concernée"), "Saint-Aubin"),
+                "demande.code": (_("Numéro de suivi de la demande"), "RQ-7K4M-2P9X"),
+                "demande.titre": (_("Titre de la démarche"), "Signalement d'un problème sur la voirie"),
+                "demande.statut": (_("Statut de la demande (vide s'il est interne)"), "Intervention planifiée"),
+                "demande.service": (_("Service chargé de la demande"), "Services techniques"),
+                "demande.lieu": (_("Adresse ou quartier de la demande"), "3 rue des Lilas, 54470 Saint-Aubin"),
+                "etape": (_("La dernière étape, en quelques mots"), "Statut : Intervention planifiée"),
+                "etapes": (_("Les étapes depuis le dernier message, une par ligne"),
+                           "- 3 mars 2026 à 14 h 05 : demande envoyée\n- 3 mars 2026 à 14 h 05 : statut « Reçue »"),
+            },
+        ),
+        MessageKind(
             key="notifications.test",
             label=_("Message d'essai"),
             subject="Message d'essai de {{ collectivite.nom }}",

@@ -27,7 +27,7 @@ class ProcedureSettingsForm(forms.ModelForm):
         model = Procedure
         fields = [
             "title", "slug", "theme", "short_description", "documents_needed", "who_may_submit", "service",
-            "deadline_amount", "deadline_unit", "silence_means", "keywords", "workflow",
+            "deadline_amount", "deadline_unit", "silence_means", "keywords", "workflow", "inform_member_commune",
         ]
         widgets = {
             "short_description": forms.Textarea(attrs={"rows": 3}),
@@ -47,6 +47,8 @@ class ProcedureSettingsForm(forms.ModelForm):
         self.fields["deadline_amount"].min_value = 0
         self.fields["deadline_amount"].widget.attrs["max"] = 3650
         self.fields["short_description"].max_length = 1000
+        if not organisation.is_intercommunal:
+            del self.fields["inform_member_commune"]  # only an intercommunal body has member communes
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]

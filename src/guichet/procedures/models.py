@@ -100,6 +100,13 @@ class Procedure(OrganisationOwned):
     )
     draft_form = models.JSONField(_("formulaire en cours d'édition"), default=dict, blank=True)
     open311 = models.BooleanField(_("exposée en Open311"), default=False)
+    # Intercommunal bodies only: every step of a request is e-mailed to the mayor's office of the member commune it
+    # is about (guichet.service_requests.commune_updates). Read when the step happens, not frozen in the version.
+    inform_member_commune = models.BooleanField(
+        _("Tenir informée la mairie de la commune concernée"), default=False,
+        help_text=_("Chaque étape d'une demande (envoi, changement de statut visible par l'usager, réponse écrite, "
+                    "clôture) est envoyée par courriel à la mairie de la commune membre où se trouve la demande."),
+    )
     search_text = models.TextField(editable=False, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
