@@ -309,3 +309,29 @@ def test_history_lists_the_citizens_emails_and_letters_in_one_query(make_mail, o
     assert [item.label for item in items] == ["Courrier reçu : Ma lettre", "Courriel reçu : Premier courriel"]
     assert items[1].channel == "email" and items[1].url == f"{BASE}{first.pk}/" and items[1].kind == "mail"
     assert history_items(other_organisation, citizen) == []
+
+
+def test_answer_to_a_citizen_who_cannot_be_reached_is_refused(make_mail, organisation, agent):
+    from guichet.citizen_records.services import create_citizen
+
+    unreachable = create_citizen(organisation, agent, first_name="Paul", last_name="Sansadresse")
+    scanned = letter(make_mail, sender_name="Paul Sansadresse")
+    scanned.citizen = unreachable
+    scanned.save()
+    response = post(client_for(organisation, agent), scanned, "repondre", "repondre", text="Bien reçu.")
+    assert response.status_code == 409 and "complétez sa fiche" in html(response)
+    assert not Notification.objects.filter(recipient=unreachable).exists()
+    scanned.refresh_from_db()
+    assert scanned.state == IncomingMail.State.TO_QUALIFY
+
+
+def test_a_letter_from_a_known_citizen_is_answered_by_post(make_mail, organisation, agent, citizen):
+    citizen.address_line, citizen.postcode, citizen.city = "8 rue Haute", "54470", "Saint-Aubin"
+    citizen.save()
+    scanned = letter(make_mail, sender_name="Camille Martin")
+    scanned.citizen = citizen
+    scanned.save()
+    response = post(client_for(organisation, agent), scanned, "repondre", "repondre", text="Bien reçu.")
+    assert response.status_code == 302
+    delivery = Delivery.objects.get(notification__recipient=citizen, notification__key="mail.answer")
+    assert delivery.channel == "letter" and "8 rue Haute" in delivery.address

@@ -190,9 +190,17 @@ def add_mail_to_request(mail, service_request, *, actor=None):
     service is told as for any citizen message. Raises messaging.MessageRefused when the request takes no more
     messages (withdrawn, closed, anonymised): the caller's transaction must then be rolled back (or the call
     wrapped in a savepoint)."""
-    from guichet.service_requests.messaging import MESSAGE_FIELD_ID, post_citizen_message
+    from guichet.service_requests.messaging import (
+        MESSAGE_FIELD_ID,
+        MessageRefused,
+        citizen_refusal,
+        post_citizen_message,
+    )
     from guichet.service_requests.services import add_event
 
+    problem = citizen_refusal(service_request)
+    if problem:
+        raise MessageRefused(problem)  # before any file is copied
     author = service_request.citizen
     ids = copy_files_to_request(mail, service_request, field_id=MESSAGE_FIELD_ID, uploaded_by=author)
     token = uuid.uuid5(TOKEN_NAMESPACE, f"mail-{mail.pk}").hex
@@ -520,8 +528,9 @@ def answer_mail(mail, *, agent, text, lock_version, postal_address=None):
       is required; a minimal citizen record is made with that address (no e-mail), linked to the message, and the
       answer goes into the day's batch of letters (guichet.letters).
     HandlingRefused (French) when the text is empty or too long or nobody can be reached."""
+    from guichet.citizen_records.services import is_placeholder_email
     from guichet.notifications.models import Channel
-    from guichet.notifications.services import notify
+    from guichet.notifications.services import choose_channel, notify
     from guichet.workflows.actions import send_email_job
 
     text = (text or "").strip()
@@ -539,12 +548,12 @@ def answer_mail(mail, *, agent, text, lock_version, postal_address=None):
             locked.citizen = citizen
         if citizen is not None:
             channel = Channel.EMAIL if locked.channel == IncomingMail.Channel.EMAIL else Channel.LETTER
-            notification = notify(citizen, "mail.answer", context, channel=channel)
-            delivery = notification.deliveries.first()
-            sent_to = delivery.get_channel_display() if delivery is not None else ""
-            if delivery is None:
+            chosen, address, _skipped = choose_channel(citizen, channel)
+            if chosen is None or (chosen == Channel.EMAIL and is_placeholder_email(address)):
                 raise HandlingRefused(_("L'usager n'a ni adresse électronique ni adresse postale : complétez sa fiche "
                                         "avant de lui répondre."))
+            notify(citizen, "mail.answer", context, channel=chosen)
+            sent_to = Channel(chosen).label
         else:
             texts = _plain_answer_texts(locked.organisation, context)
             send_email_job.enqueue(locked.organisation_id, locked.sender_email, texts.subject[:200], texts.body)
