@@ -334,3 +334,37 @@ def test_a_draft_started_by_an_agent_is_finished_online_by_the_citizen(organisat
     assert draft.is_submitted and draft.channel == "phone" and draft.entered_by == agent
     assert draft.events.get(kind=RequestEvent.Kind.SUBMITTED).actor == camille
     assert Notification.objects.filter(recipient=camille, key="request.receipt").exists()
+
+
+def test_a_record_with_an_e_mail_is_invited_to_open_its_online_account(organisation, agent_client):
+    import re
+
+    from django.core import mail
+
+    create(agent_client, first_name="Anne", last_name="Leroy", email="anne@example.org")
+    anne = User.objects.get(last_name="Leroy")
+    page = text(agent_client.get(f"/agents/usagers/{anne.pk}/"))
+    assert "Lui envoyer le lien d'ouverture de compte" in page
+    response = agent_client.post(f"/agents/usagers/{anne.pk}/invitation/", follow=True)
+    assert "est envoyé à anne@example.org" in text(response)
+    [message] = mail.outbox
+    assert message.to == ["anne@example.org"] and "ouvrez votre compte en ligne" in message.subject
+    link = re.search(r"http://[^/]+(/compte/mot-de-passe/reinitialiser/\S+)", message.body).group(1)
+    citizen_client = client_for(organisation)
+    response = citizen_client.get(link, follow=True)
+    response = citizen_client.post(response.redirect_chain[-1][0], {
+        "new_password1": "Un-mot-de-passe-solide-77", "new_password2": "Un-mot-de-passe-solide-77"})
+    assert response.status_code == 302
+    anne.refresh_from_db()
+    assert anne.has_usable_password() and anne.email_confirmed
+    assert "Lui envoyer le lien" not in text(agent_client.get(f"/agents/usagers/{anne.pk}/"))
+
+
+def test_no_invitation_without_a_real_e_mail(organisation, agent_client):
+    from django.core import mail
+
+    create(agent_client, first_name="Josette", last_name="Durand")
+    josette = User.objects.get(last_name="Durand")
+    assert "Lui envoyer le lien" not in text(agent_client.get(f"/agents/usagers/{josette.pk}/"))
+    response = agent_client.post(f"/agents/usagers/{josette.pk}/invitation/", follow=True)
+    assert "l'invitation n'est pas envoyée" in text(response) and mail.outbox == []

@@ -316,3 +316,43 @@ def channel_label(channel):
     """The French name of a history item's channel (request channels and notification channels)."""
     label = CHANNEL_LABELS.get(channel)
     return str(label) if label else (channel or "")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Opening the online account of a record created by an agent
+
+
+class InvitationRefused(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def may_invite(citizen):
+    """A record created by an agent (no password yet) with a real e-mail address."""
+    return bool(real_email(citizen)) and not citizen.has_usable_password() and citizen.anonymised_at is None
+
+
+def send_account_invitation(http_request, citizen):
+    """E-mail the citizen a link to choose their password (the accounts' password-reset link and pages, valid 3
+    days, once): their record becomes their online account, with their requests and drafts."""
+    from guichet.accounts.forms import OrganisationPasswordResetForm
+
+    if not may_invite(citizen):
+        raise InvitationRefused(_(
+            "Cette fiche a déjà un compte en ligne, ou pas d'adresse électronique : l'invitation n'est pas envoyée."))
+
+    class InvitationForm(OrganisationPasswordResetForm):
+        def get_users(self, email):
+            return [citizen]
+
+    organisation = citizen.organisation
+    form = InvitationForm(data={"email": citizen.email}, organisation=organisation)
+    form.is_valid()
+    form.save(
+        request=http_request, from_email=organisation.from_email,
+        subject_template_name="citizen_records/emails/invitation_subject.txt",
+        email_template_name="citizen_records/emails/invitation.txt",
+        html_email_template_name="citizen_records/emails/invitation.html",
+        extra_email_context={"organisation": organisation},
+    )

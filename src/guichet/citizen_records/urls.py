@@ -11,5 +11,6 @@ urlpatterns = [
     path("nouvelle-demande/", views.start_without_record, name="start_without_record"),
     path("<int:pk>/", views.record, name="record"),
     path("<int:pk>/nouvelle-demande/", views.start, name="start"),
+    path("<int:pk>/invitation/", views.invite, name="invite"),
     path("<int:pk>/brouillons/<str:code>/reprendre/", views.take_over, name="take_over"),
 ]

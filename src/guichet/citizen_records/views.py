@@ -93,6 +93,7 @@ def record(request, pk):
         "email": services.real_email(citizen),
         "phone": format_phone(citizen.phone),
         "online_account": citizen.has_usable_password(),
+        "may_invite": services.may_invite(citizen),
         "members": list(members_of(citizen).order_by("first_name", "last_name", "pk")),
         "drafts": [(item, services.may_take_over(item)) for item in requests if item.is_draft],
         "open_requests": [item for item in requests if item.is_submitted and not item.is_closed
@@ -196,3 +197,19 @@ def take_over(request, pk, code):
     messages.success(request, _("Vous avez repris le brouillon « %(title)s » : finissez-le avec l'usager.") % {
         "title": draft.version.title})
     return redirect(services.fill_url(draft))
+
+
+@agent_required
+@require_POST
+def invite(request, pk):
+    """POST `/agents/usagers/<pk>/invitation/`: e-mail a record created by an agent the link to choose a password."""
+    citizen = _citizen(request, pk)
+    citizen.organisation = request.organisation
+    try:
+        services.send_account_invitation(request, citizen)
+    except services.InvitationRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Le lien pour ouvrir son compte en ligne est envoyé à %(email)s.") % {
+            "email": citizen.email})
+    return redirect("citizen_records:record", citizen.pk)
