@@ -57,13 +57,13 @@ def test_list_and_search_queries_are_bounded(organisation, theme, roads_theme, s
                    question=f"Question graffiti {number}", is_public=True,
                    review_on=timezone.localdate() - datetime.timedelta(days=number % 3))
     # 7 for the host, session, agent, second factor and navigation; the page's own: themes, sheets, count of
-    # sheets to review, whether the agent may write (list); the matching sheets (search).
+    # sheets to review, whether the agent may write (list); the ranked ids, their rows (search).
     with django_assert_max_num_queries(11):
         assert agent_client.get(BASE).status_code == 200
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = agent_client.get(f"{BASE}recherche/?q=graff")
     assert text(response).count("<h3>") == 30
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert agent_client.get(f"{BASE}recherche/?q=graff&partial=1").status_code == 200
 
 
