@@ -12,7 +12,7 @@ from guichet.contact_centre import services
 from guichet.contact_centre.models import Contact
 from guichet.service_requests.models import RequestEvent
 from tests.conftest import client_for, make_agent, make_citizen, make_service
-from tests.workflows.conftest import make_request, make_version
+from tests.workflows.conftest import make_request
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.test import Client
 from guichet.contact_centre import services
 from guichet.contact_centre.models import Contact, IncomingCall
 from tests.conftest import client_for, make_agent, make_citizen
-from tests.workflows.conftest import make_request, make_version
+from tests.workflows.conftest import make_request
 
 from .conftest import post_call
 
