@@ -41,7 +41,8 @@ class ScanBatchForm(forms.Form):
         ) % {"size": scans.MAX_FILE_MB, "count": scans.MAX_FILES},
     )
     received_on = forms.DateField(
-        label=gettext_lazy("Reçus le"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label=gettext_lazy("Reçus le"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=gettext_lazy("Date d'arrivée en mairie. Sans date : aujourd'hui."),
         error_messages={"invalid": gettext_lazy("Indiquez une date valide, par exemple 02/12/2026.")},
     )
@@ -59,6 +60,7 @@ class ScanBatchForm(forms.Form):
     )
 
     def __init__(self, *args, organisation, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("received_on", timezone.localdate())
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = Service.objects.of(organisation).filter(is_active=True).order_by("name")
 
@@ -116,10 +118,8 @@ def _progress_url(mails):
     return f"{reverse('mailroom:scan_progress')}?lettres={','.join(str(mail.pk) for mail in mails)}"
 
 
-def _render_form(request, form, *, batch=None, status=200):
-    return render(request, "mailroom/scans/upload.html", {
-        "form": form, "batch": batch, "max_files": scans.MAX_FILES, "max_mb": scans.MAX_FILE_MB,
-    }, status=status)
+def _render_form(request, form, *, status=200):
+    return render(request, "mailroom/scans/upload.html", {"form": form}, status=status)
 
 
 @agent_required
@@ -140,8 +140,10 @@ def scan_upload(request):
         if batch.error:
             form.add_error("files", batch.error)
         else:
+            for refusal in batch.refusals:
+                form.add_error("files", refusal.message)
             form.add_error("files", _("Aucun courrier n'a été enregistré : aucun fichier n'a pu être accepté."))
-        return _render_form(request, form, batch=batch, status=400)
+        return _render_form(request, form, status=400)
     if not batch.refusals:
         return redirect(_progress_url(batch.mails))
     # Some files refused: the page says which (and why) next to the letters registered from the others.
