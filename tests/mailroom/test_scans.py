@@ -259,6 +259,22 @@ def test_a_damaged_pdf_is_registered_and_filed_unreadable(organisation, agent_cl
     assert mail.ocr_status == IncomingMail.OcrStatus.FAILED and mail.state == IncomingMail.State.TO_QUALIFY
 
 
+def test_a_failing_automatic_filing_leaves_the_letter_read_in_the_queue(organisation, agent_client, monkeypatch):
+    from guichet.mailroom import services
+
+    def broken(mail):
+        raise RuntimeError("base indisponible")
+
+    monkeypatch.setattr(services, "process_mail", broken)
+    post_files(agent_client, upload("lettre.pdf", text_pdf()))
+    run_ready_jobs()
+
+    mail = letters_of(organisation).get()
+    assert mail.state == IncomingMail.State.TO_QUALIFY and mail.ocr_status == IncomingMail.OcrStatus.DONE
+    assert mail.processing_error == "Traitement automatique en échec (base indisponible) : à qualifier."
+    assert list(search_mail(organisation, "sauvage")) == [mail]
+
+
 def test_read_again_queues_a_new_reading(organisation, agent_client):
     post_files(agent_client, upload("page-blanche.png", blank_png()))
     run_ready_jobs()
