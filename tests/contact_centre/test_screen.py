@@ -176,3 +176,23 @@ def test_citizens_and_anonymous_visitors_are_kept_out(organisation, citizen, cit
     assert citizen_client.get(FRAGMENT).status_code == 403
     assert anonymous_client.get(SCREEN).status_code == 302
     assert citizen_client.post("/agents/appels/nouveau/", {"kind": "call"}).status_code == 403
+
+
+def test_the_links_and_boxes_of_the_screen_lead_to_working_pages(organisation, secret, phone_agent, caller):
+    """The other apps' pages the screen points to answer the agent (record, new request, knowledge, directory)."""
+    import re
+
+    _ring(organisation, secret)
+    client = client_for(organisation, phone_agent)
+    page = client.get(SCREEN).content.decode()
+    record = re.search(r'<h4><a href="([^"]+)">Karim Benali</a>', page).group(1)
+    assert client.get(record).status_code == 200
+    for box in ("knowledge", "directory"):
+        action = re.search(rf'action="([^"]+)" data-inline-search="{box}-results"', page).group(1)
+        assert client.get(action, {"q": "horaires"}).status_code == 200
+        partial = client.get(action, {"q": "horaires", "partial": "1"})
+        assert partial.status_code == 200 and "<html" not in partial.content.decode()
+    client.post(f"/agents/appels/entrants/{IncomingCall.objects.get().pk}/prendre/", {"citizen": caller.pk})
+    contact_page = client.get(f"/agents/appels/contacts/{Contact.objects.get().pk}/").content.decode()
+    start = re.search(r'href="([^"]+\?canal=phone)"', contact_page).group(1)
+    assert client.get(start.replace("&amp;", "&")).status_code == 200
