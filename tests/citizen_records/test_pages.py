@@ -6,11 +6,8 @@ import html
 
 import pytest
 
-from guichet.accounts.models import User
 from guichet.citizen_records import services
 from guichet.households.services import add_member
-from guichet.notifications.models import Delivery, Notification
-from guichet.service_requests.models import RequestEvent, ServiceRequest
 from tests.conftest import client_for, make_agent, make_citizen
 from tests.service_requests.conftest import fill_all, page_url, send, start
 
