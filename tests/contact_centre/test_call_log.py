@@ -44,7 +44,11 @@ def test_a_call_about_a_request_adds_a_call_event_seen_by_agents_only(organisati
         "reason": "Suivi de l'acte", "outcome": "answered", "duration": "3:30", "notes": "Délai rappelé.",
         "related_request": open_request.pk,
     })
-    assert response.status_code == 302 and response["Location"] == "/agents/appels/"
+    assert response.status_code == 302 and response["Location"] == _url(call)
+    report = unescape(client.get(_url(call)).content.decode())
+    assert "Compte rendu" in report and "Délai rappelé." in report and "3:30" in report
+    assert "Consigner l'appel" not in report and "Corriger le compte rendu" in report
+    assert "Consigner l'appel" in unescape(client.get(_url(call), {"modifier": "1"}).content.decode())
     call.refresh_from_db()
     assert (call.reason, call.outcome, call.duration, call.notes, call.related_request) == (
         "Suivi de l'acte", "answered", datetime.timedelta(minutes=3, seconds=30), "Délai rappelé.", open_request)

@@ -51,9 +51,10 @@ class ContactLogForm(forms.Form):
             _("— Aucun agent —"), _("Choisissez un agent de la collectivité."))
         request_choices = [(pk, request_label(service_request)) for pk, service_request in self.requests.items()]
         self.fields["created_request"] = _choice(
-            _("Demande créée"), request_choices, _("— Aucune —"), _("Choisissez une demande de cet usager."))
+            _("Demande créée pendant le contact"), request_choices, _("— Aucune —"),
+            _("Choisissez une demande de cet usager."))
         self.fields["created_request"].help_text = _(
-            "Si l'issue est « Demande créée » : la demande saisie pour l'usager pendant le contact.")
+            "Si l'issue est « Demande créée » : la demande saisie pour l'usager (la dernière créée est proposée).")
         self.fields["related_request"] = _choice(
             _("Demande concernée"), request_choices, _("— Aucune —"), _("Choisissez une demande de cet usager."))
         self.fields["related_request"].help_text = _(

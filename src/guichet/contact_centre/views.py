@@ -155,6 +155,7 @@ def _contact_page(request, contact, form, status=200):
         if citizen else "",
         "citizen_search_url": optional_url("citizen_records:search"),
         "outcome_detail": services.outcome_detail(contact),
+        "duration": services.format_duration(contact.duration),
         "number_searched": number_searched, "candidates": candidates,
     }
     context.update(_search_urls())
@@ -171,8 +172,9 @@ def contact(request, pk):
         pk,
     )
     if request.method == "GET":
-        return _contact_page(request, contact, _log_form(request, contact) if _may_log(request.user, contact)
-                             else None)
+        # A logged contact shows its report; « Corriger le compte rendu » (?modifier=1) gives the form back.
+        editing = _may_log(request.user, contact) and (not contact.is_logged or request.GET.get("modifier") == "1")
+        return _contact_page(request, contact, _log_form(request, contact) if editing else None)
     if not _may_log(request.user, contact):
         raise PermissionDenied
     form = _log_form(request, contact, request.POST)
@@ -192,7 +194,7 @@ def contact(request, pk):
                 messages.success(request, _("L'appel est consigné."))
             else:
                 messages.success(request, _("Le passage à l'accueil est consigné."))
-            return redirect("contact_centre:screen")
+            return redirect("contact_centre:contact", contact.pk)
     contact.refresh_from_db()
     return _contact_page(request, contact, form, status=400)
 
