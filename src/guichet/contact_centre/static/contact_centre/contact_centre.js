@@ -5,19 +5,37 @@
   "use strict";
   var POLL_MS = 3000;
 
+  // The fragment's content without its « Mis à jour à … » line (hidden from screen readers, so that the live
+  // region does not speak every 3 s) nor its CSRF tokens (masked anew at each rendering), as the browser
+  // serialises it.
+  function withoutTime(element) {
+    var copy = element.cloneNode(true);
+    copy.querySelectorAll("[data-refreshed], input[name='csrfmiddlewaretoken']").forEach(function (node) {
+      node.remove();
+    });
+    return copy.innerHTML.trim();
+  }
+
   function poll(box) {
     var url = box.getAttribute("data-poll-url");
-    var last = null;
     function tick() {
       if (document.hidden) { return; }
-      // The agent is typing in a form of the fragment or focused on a button: don't pull it from under them.
-      if (box.contains(document.activeElement) && document.activeElement !== document.body) { return; }
       fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
         .then(function (response) { return response.ok ? response.text() : null; })
         .then(function (html) {
           if (html === null) { return; }
-          var withoutTime = html.replace(/<p class="help">[^<]*<\/p>\s*$/, "");
-          if (withoutTime !== last) { box.innerHTML = html; last = withoutTime; }
+          var fresh = document.createElement("div");
+          fresh.innerHTML = html;
+          if (withoutTime(fresh) === withoutTime(box)) {
+            // Nothing new: only the time changes, the buttons stay where the agent's pointer and focus are.
+            var line = box.querySelector("[data-refreshed]");
+            var freshLine = fresh.querySelector("[data-refreshed]");
+            if (line && freshLine) { line.textContent = freshLine.textContent; }
+            return;
+          }
+          // A call came or went. Don't pull a button from under the agent's keyboard focus: wait for the next tick.
+          if (box.contains(document.activeElement)) { return; }
+          box.innerHTML = html;
         })
         .catch(function () { /* offline for a moment: the next tick tries again */ });
     }
