@@ -59,6 +59,12 @@ def test_plain_text_answer_becomes_paragraphs_and_lists():
                     "<p>Fin &amp; merci</p>")
 
 
+def test_text_with_inline_tags_keeps_its_paragraphs():
+    html = richtext.clean_answer("Un <strong>acte</strong>\ngratuit\n\n- <em>vite</em>\n- bien<script>x()</script>")
+    assert html == "<p>Un <strong>acte</strong><br>gratuit</p><ul><li><em>vite</em></li><li>bien</li></ul>"
+    assert richtext.clean_answer("<p>Déjà\n\nen HTML</p>") == "<p>Déjà\n\nen HTML</p>"
+
+
 def test_plain_text_of_an_answer_has_words_not_tags():
     assert richtext.plain_text("<p>Un&nbsp;acte</p><ul><li>gratuit</li></ul><script>x()</script>") == "Un acte gratuit"
 

@@ -112,3 +112,13 @@ def test_review_flag(organisation, theme, service):
     assert past.needs_review and due.needs_review
     assert not later.needs_review and not never.needs_review
     assert set(services.to_review(services.sheets_of(organisation))) == {past, due}
+
+
+def test_a_collectivite_is_deleted_with_its_knowledge_base(organisation, sheet, graffiti, other_sheet):
+    from guichet.knowledge.models import Sheet, Theme
+
+    pk = organisation.pk
+    organisation.delete()
+    assert list(Sheet.objects.all()) == [other_sheet]
+    assert not Theme.objects.filter(organisation_id=pk).exists()
+    assert SheetVersion.objects.filter(sheet=other_sheet).count() == 1

@@ -49,11 +49,11 @@ class Sheet(OrganisationOwned):
     # the (organisation, theme) index the lists.
     organisation = models.ForeignKey(Organisation, verbose_name=_("collectivité"), on_delete=models.CASCADE,
                                      db_index=False)
-    theme = models.ForeignKey(Theme, verbose_name=_("thème"), on_delete=models.PROTECT, related_name="sheets")
+    theme = models.ForeignKey(Theme, verbose_name=_("thème"), on_delete=models.RESTRICT, related_name="sheets")
     question = models.CharField(_("question"), max_length=MAX_QUESTION_LENGTH)
     answer = models.TextField(_("réponse"))
     service = models.ForeignKey(
-        "agents.Service", verbose_name=_("service responsable"), on_delete=models.PROTECT,
+        "agents.Service", verbose_name=_("service responsable"), on_delete=models.RESTRICT,
         related_name="knowledge_sheets",
     )
     is_public = models.BooleanField(

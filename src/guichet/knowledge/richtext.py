@@ -22,6 +22,7 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 TAG = re.compile(r"<[^>]*>")
 LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
 BULLET = re.compile(r"^\s*[-•*]\s+")
+BLOCK = re.compile(r"<(p|ul|ol|h3|h4|blockquote)[\s>]", re.IGNORECASE)
 
 
 def sanitise(value):
@@ -38,26 +39,31 @@ def render(value):
     return mark_safe(sanitise(value))  # noqa: S308 — only nh3's allowed tags remain
 
 
-def from_plain_text(text):
-    """HTML of a text typed without tags: paragraphs, line breaks, bulleted lists (escaped)."""
+def from_plain_text(text, escape=True):
+    """HTML of a text typed without tags: paragraphs, line breaks, bulleted lists (escaped). With
+    `escape=False`, the text's own inline tags (strong, a…) are kept for the sanitiser."""
+    quote = html.escape if escape else str
     blocks = []
     for block in re.split(r"\n\s*\n", str(text or "").replace("\r\n", "\n").strip()):
         lines = [line for line in block.split("\n") if line.strip()]
         if not lines:
             continue
         if all(BULLET.match(line) for line in lines):
-            items = "".join(f"<li>{html.escape(BULLET.sub('', line).strip())}</li>" for line in lines)
+            items = "".join(f"<li>{quote(BULLET.sub('', line).strip())}</li>" for line in lines)
             blocks.append(f"<ul>{items}</ul>")
         else:
-            blocks.append("<p>" + "<br>".join(html.escape(line.strip()) for line in lines) + "</p>")
+            blocks.append("<p>" + "<br>".join(quote(line.strip()) for line in lines) + "</p>")
     return "".join(blocks)
 
 
 def clean_answer(value):
-    """What is stored for an answer typed in the form: HTML sanitised, or plain text turned into HTML."""
+    """What is stored for an answer typed in the form: HTML sanitised, or plain text turned into HTML (text with
+    only inline tags, such as « Un <strong>acte</strong> », keeps its paragraphs and lines too)."""
     value = str(value or "").strip()
     if not LOOKS_LIKE_HTML.search(value):
         value = from_plain_text(value)
+    elif not BLOCK.search(value):
+        value = from_plain_text(value, escape=False)
     return sanitise(value)
 
 
