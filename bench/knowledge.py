@@ -14,8 +14,9 @@ must start with `guichet_bench`), created and migrated when missing (helpers of 
    then the vectors by `search.reindex_sheets`, the code of the app), one version each; VACUUM ANALYZE.
 2. Measures: `search_sheets(organisation, text)` (limit 20) in-process for several texts (prefixes while
    typing, two words, a rare word, nothing found), warm-up first, `--runs` runs each: p50 and p95 per text and
-   overall (two queries: the ranked ids, then their rows); then the call screen's fragment (`/agents/connaissances/recherche/?q=…&partial=1`, Django test
-   Client, an agent with TOTP) p50/p95; and the EXPLAIN (ANALYZE, BUFFERS) of the slowest text's query.
+   overall (two queries: the ranked ids, then their rows); then the call screen's fragment
+   (`/agents/connaissances/recherche/?q=…&partial=1`, Django test Client, an agent with TOTP) p50/p95; and the
+   EXPLAIN (ANALYZE, BUFFERS) of the ranked ids of the slowest text.
 """
 
 import argparse

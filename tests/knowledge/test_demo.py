@@ -15,7 +15,8 @@ def test_load_demo(organisation, org_admin):
         "État civil", "Voirie et propreté", "Scolaire et périscolaire"]
     sheets = list(Sheet.objects.of(organisation))
     assert 0 < sum(sheet.is_public for sheet in sheets) < 8
-    assert [sheet.question for sheet in sheets if sheet.needs_review] == ["Comment prendre rendez-vous pour un mariage ?"]
+    to_review = [sheet.question for sheet in sheets if sheet.needs_review]
+    assert to_review == ["Comment prendre rendez-vous pour un mariage ?"]
     graffiti = search_sheets(organisation, "graff")[0]
     assert graffiti.question == "Comment faire enlever un graffiti ?"
     assert list(graffiti.procedures.values_list("slug", flat=True)) == ["enlevement-graffitis"]

@@ -78,7 +78,8 @@ def test_a_sheet_is_stored_sanitised(organisation, theme, service):
 
 def test_rendering_sanitises_again_a_row_written_by_other_means(organisation, theme, service):
     sheet = make_sheet(organisation, theme, service)
-    Sheet.objects.filter(pk=sheet.pk).update(answer='<p>Bonjour</p><script>alert(1)</script><a href="javascript:x">l</a>')
+    Sheet.objects.filter(pk=sheet.pk).update(
+        answer='<p>Bonjour</p><script>alert(1)</script><a href="javascript:x">l</a>')
     sheet.refresh_from_db()
     rendered = Template("{% load knowledge_tags %}{{ sheet.answer|rich }}").render(Context({"sheet": sheet}))
     assert "<script" not in rendered and "javascript:" not in rendered

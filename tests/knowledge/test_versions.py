@@ -97,7 +97,8 @@ def test_restoring_needs_the_right_to_write(sheet, agent, roads_agent):
     from tests.conftest import client_for
 
     edit(sheet, agent, answer="<p>Demandez-le en ligne.</p>")
-    response = client_for(sheet.organisation, roads_agent).post(f"/agents/connaissances/{sheet.pk}/versions/1/reprendre/")
+    client = client_for(sheet.organisation, roads_agent)
+    response = client.post(f"/agents/connaissances/{sheet.pk}/versions/1/reprendre/")
     assert response.status_code == 403
     sheet.refresh_from_db()
     assert sheet.version_number == 2

@@ -208,7 +208,8 @@ BLOCK_END = re.compile(r"</(p|li|h3|h4|blockquote)>|<br\s*/?>", re.IGNORECASE)
 
 def _lines(version):
     text = BLOCK_END.sub("\n", richtext.sanitise(version.answer))
-    return [version.question, ""] + [richtext.plain_text(line) for line in text.split("\n") if richtext.plain_text(line)]
+    lines = (richtext.plain_text(line) for line in text.split("\n"))
+    return [version.question, ""] + [line for line in lines if line]
 
 
 def compare(older, newer):
