@@ -12,21 +12,6 @@ from . import imap_server
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def email_settings_urls(monkeypatch):
-    """The host middleware routes to guichet.urls: give it the settings pages (see email_admin_urls)."""
-    from django.urls import clear_url_caches
-
-    from guichet import urls as site
-
-    from . import email_admin_urls
-
-    monkeypatch.setattr(site, "urlpatterns", email_admin_urls.urlpatterns)
-    clear_url_caches()
-    yield
-    clear_url_caches()
-
-
 @pytest.fixture(scope="module")
 def server():
     running = imap_server.start_server()
@@ -62,6 +47,13 @@ def test_settings_page(admin_client_org, organisation, service, django_assert_ma
     assert "http://saint-aubin.localhost/api/courriels/entrants/" in page
     assert "Réception fermée" in page
     assert ">p<" not in page  # never the password
+    assert "Bearer &lt;secret&gt;" in page
+
+
+def test_settings_page_in_english(admin_client_org):
+    admin_client_org.post("/i18n/setlang/", {"language": "en", "next": "/agents/"})
+    page = admin_client_org.get(reverse("mailroom:email_settings")).content.decode()
+    assert "E-mail reception" in page and "Fetched mailboxes" in page and "Generate a secret" in page
 
 
 def test_create_mailbox_and_password_not_shown(admin_client_org, organisation, service):
