@@ -178,5 +178,16 @@ def test_setting_offered_to_intercommunal_bodies_only(epci, organisation, proced
     from tests.conftest import client_for
 
     client = client_for(epci, admin)
-    page = client.get(f"/agents/admin/demarches/{procedure.pk}/reglages/")
+    url = f"/agents/admin/demarches/{procedure.pk}/reglages/"
+    page = client.get(url)
     assert page.status_code == 200 and "Tenir informée la mairie de la commune concernée" in page.content.decode()
+    data = {"title": procedure.title, "slug": procedure.slug, "theme": procedure.theme,
+            "short_description": procedure.short_description, "who_may_submit": procedure.who_may_submit,
+            "service": procedure.service_id, "deadline_amount": "30", "deadline_unit": "calendar_days",
+            "silence_means": "none", "workflow": procedure.workflow_id}
+    assert client.post(url, data).status_code == 302  # unticked
+    procedure.refresh_from_db()
+    assert not procedure.inform_member_commune
+    assert client.post(url, {**data, "inform_member_commune": "on"}).status_code == 302
+    procedure.refresh_from_db()
+    assert procedure.inform_member_commune

@@ -15,8 +15,7 @@ def parse_phone(value):
 
 
 def french_format(value):
-    """« 03 83 00 20 10 » for a French number (« +590 590 12 34 56 » style for an overseas one dialled from
-    abroad is not needed: overseas numbers are shown nationally too); other texts as they are."""
+    """« 03 83 00 20 10 » for a French number (overseas ones too: « 0692 12 34 56 »); any other text as it is."""
     if not value:
         return ""
     number = value if isinstance(value, phonenumbers.PhoneNumber) else parse_phone(value)
