@@ -135,3 +135,11 @@ def test_an_anonymised_or_agent_account_has_no_record(agent_client, organisation
         2025, 1, 1, tzinfo=datetime.UTC))
     assert agent_client.get(f"/agents/usagers/{gone.pk}/").status_code == 404
     assert agent_client.get(f"/agents/usagers/{agent.pk}/").status_code == 404
+
+
+def test_the_pages_read_in_english(agent_client, camille, settings):
+    agent_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = text(agent_client.get("/agents/usagers/", {"naissance": "31/02/1985"}))
+    assert "Enter the birth date as DD/MM/YYYY" in page
+    page = text(agent_client.get(f"/agents/usagers/{camille.pk}/"))
+    assert "Citizen record: Camille Martin" in page and "History of every contact" in page

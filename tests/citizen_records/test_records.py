@@ -124,7 +124,9 @@ def test_the_record_shows_requests_and_one_history_in_bounded_queries(
     closed = ServiceRequest.objects.filter(state="submitted").first()
     ServiceRequest.objects.filter(pk=closed.pk).update(closed_at=datetime.datetime.now(datetime.UTC))
     url = f"/agents/usagers/{camille.pk}/"
-    with django_assert_max_num_queries(20) as captured:
+    # 18 today: 7 for every agent page, the citizen, household, requests, then the history's providers (4 for
+    # requests and notifications, the contact centre's and the mail room's); the margin is for their growth.
+    with django_assert_max_num_queries(24) as captured:
         response = agent_client.get(url)
     first = len(captured)
     page = text(response)
