@@ -38,7 +38,7 @@ from guichet.search.text import index_text, index_words, light_stem
 from guichet.service_requests.codes import normalise_tracking_code
 from guichet.service_requests.models import RequestEvent, ServiceRequest
 
-from .models import IncomingMail, MailAttachment
+from .models import IncomingMail
 
 # `RQ` then eight characters of the code, each possibly after spaces or dashes; or the two groups of four alone.
 CODE_WITH_PREFIX = re.compile(r"(?<![0-9A-Za-z])RQ(?:[\s\-]*[0-9A-Za-z]){8}(?![0-9A-Za-z])", re.IGNORECASE)
@@ -124,14 +124,12 @@ def sender_is_requester(mail, service_request):
 
 
 def match_citizen(mail):
-    """The citizen account of the mail's collectivité with the sender's e-mail address, or None."""
-    from guichet.accounts.models import User
+    """The citizen account (active, not anonymised) of the mail's collectivité with the sender's e-mail address, or
+    None (`citizen_records.services.citizens_by_email`)."""
+    from guichet.citizen_records.services import citizens_by_email
 
-    sender = (mail.sender_email or "").strip().lower()
-    if not sender:
-        return None
-    return User.objects.filter(organisation_id=mail.organisation_id, kind=User.Kind.CITIZEN,
-                               email__iexact=sender, is_active=True).first()
+    found = citizens_by_email(mail.organisation, mail.sender_email)
+    return found[0] if found else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -657,6 +655,6 @@ def assign_mail(mail, *, agent, service, assigned_to, lock_version):
 
 
 __all__ = [
-    "HandlingRefused", "MailAttachment", "process_mail", "search_mail", "index_mail", "quoted_codes", "mails_for_agent",
+    "HandlingRefused", "process_mail", "search_mail", "index_mail", "quoted_codes", "mails_for_agent",
     "create_request_from_mail", "attach_to_request", "answer_mail", "file_mail", "assign_mail",
 ]
