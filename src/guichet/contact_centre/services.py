@@ -441,7 +441,7 @@ def log_contact(contact, agent, *, reason, outcome, duration=None, notes="", tra
                 continue
             already_traced.add(service_request.pk)
             add_event(
-                service_request, kind, actor=agent, visible_to_citizen=False, text=contact.reason,
+                service_request, kind, actor=agent, visible_to_citizen=False, text=contact.reason, at=now,
                 data={"contact_id": contact.pk, "outcome": outcome,
                       "duration_seconds": int(contact.duration.total_seconds())},
             )
