@@ -557,10 +557,6 @@ def process_stored_email(mail_id):
     return mail.state
 
 
-def raw_sha256(raw_bytes):
-    return hashlib.sha256(raw_bytes).hexdigest()
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # The inbound endpoint's secret (stored hashed, shown once)
 

@@ -151,7 +151,7 @@ def endpoint_revoke(request):
     return redirect("mailroom:email_settings")
 
 
-def _test(request, form, mailbox):
+def _test(form):
     """« Tester la connexion » with the typed settings (nothing saved)."""
     candidate = form.save(commit=False)
     try:
@@ -167,7 +167,7 @@ def _mailbox_form_page(request, mailbox=None):
     test_result = None
     if request.method == "POST" and form.is_valid():
         if request.POST.get("action") == "test":
-            test_result = _test(request, form, mailbox)
+            test_result = _test(form)
             # the typed password is kept only in this answer (never re-displayed): type it again to save it
         else:
             saved = form.save()
