@@ -372,3 +372,12 @@ def test_no_invitation_without_a_real_e_mail(organisation, agent_client):
     assert "Lui envoyer le lien" not in text(agent_client.get(f"/agents/usagers/{josette.pk}/"))
     response = agent_client.post(f"/agents/usagers/{josette.pk}/invitation/", follow=True)
     assert "l'invitation n'est pas envoyée" in text(response) and mail.outbox == []
+
+
+def test_the_agent_continues_their_own_draft_from_the_record(agent, agent_client, camille, procedure):
+    draft = services.start_on_behalf(version=procedure.current_version, agent=agent, citizen=camille,
+                                     channel="phone")
+    page = text(agent_client.get(f"/agents/usagers/{camille.pk}/"))
+    assert "saisi par vous (Téléphone)" in page
+    response = agent_client.get(f"/demandes/{draft.tracking_code}/")
+    assert response.status_code == 302 and response.url == page_url(draft, "demandeur")

@@ -82,9 +82,6 @@ def record(request, pk):
     citizen = _citizen(request, pk)
     citizen.organisation = request.organisation
     requests = services.citizen_requests(request.organisation, citizen)
-    for item in requests:
-        if item.is_draft and item.entered_by_id == request.user.pk:
-            item.fill_url = services.fill_url(item)
     history = citizen_history(request.organisation, citizen)
     for item in history:
         item.channel_label = services.channel_label(item.channel)
