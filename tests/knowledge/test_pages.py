@@ -56,15 +56,27 @@ def test_list_and_search_queries_are_bounded(organisation, theme, roads_theme, s
         make_sheet(organisation, theme if number % 2 else roads_theme, service if number % 2 else roads,
                    question=f"Question graffiti {number}", is_public=True,
                    review_on=timezone.localdate() - datetime.timedelta(days=number % 3))
-    # 7 for the host, session, agent, second factor and navigation; the page's own: themes, sheets, count of
-    # sheets to review, whether the agent may write (list); the ranked ids, their rows (search).
-    with django_assert_max_num_queries(11):
+    # 7 for the host, session, agent, second factor and navigation; the page's own: themes, sheets, sheets per
+    # theme, count of sheets to review, whether the agent may write (list); the ranked ids, their rows (search).
+    with django_assert_max_num_queries(12):
         assert agent_client.get(BASE).status_code == 200
     with django_assert_max_num_queries(9):
         response = agent_client.get(f"{BASE}recherche/?q=graff")
     assert text(response).count("<h3>") == 30
     with django_assert_max_num_queries(9):
         assert agent_client.get(f"{BASE}recherche/?q=graff&partial=1").status_code == 200
+
+
+def test_a_large_theme_shows_its_first_sheets_and_a_link_to_all(organisation, theme, service, agent_client):
+    from guichet.knowledge.views import PER_THEME
+
+    for number in range(PER_THEME + 5):
+        make_sheet(organisation, theme, service, question=f"Question {number:03d}")
+    body = text(agent_client.get(BASE))
+    assert "Question 049" in body and "Question 050" not in body
+    assert f"({PER_THEME + 5} fiches)" in body
+    assert f'href="{BASE}?theme={theme.pk}">Voir les {PER_THEME + 5} fiches du thème « État civil »' in body
+    assert "Question 054" in text(agent_client.get(f"{BASE}?theme={theme.pk}"))
 
 
 def test_search_page_and_partial_fragment(graffiti, sheet, other_sheet, agent_client):

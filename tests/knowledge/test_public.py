@@ -92,6 +92,21 @@ def test_faq_search_without_javascript(graffiti, sheet, anonymous_client):
     assert bad.status_code == 400 and "Saisissez au moins un mot" in text(bad) and 'aria-invalid="true"' in text(bad)
 
 
+def test_faq_theme_pages(organisation, theme, service, other_organisation, other_sheet, anonymous_client):
+    from guichet.knowledge.public_views import PER_THEME
+
+    for number in range(PER_THEME + 2):
+        make_sheet(organisation, theme, service, question=f"Question {number:03d}", is_public=True)
+    make_sheet(organisation, theme, service, question="Question privée", is_public=False)
+    body = text(anonymous_client.get(BASE))
+    assert "Question 029" in body and "Question 030" not in body
+    assert f"Voir les {PER_THEME + 2} questions du thème « État civil »" in body
+    body = text(anonymous_client.get(f"{BASE}?theme={theme.pk}"))
+    assert "Question 031" in body and "Question privée" not in body
+    assert anonymous_client.get(f"{BASE}?theme={other_sheet.theme_id}").status_code == 404
+    assert anonymous_client.get(f"{BASE}?theme=99999999999999999999999").status_code == 404
+
+
 def test_faq_queries_are_bounded(organisation, service, anonymous_client, django_assert_max_num_queries):
     themes = [make_theme(organisation, name=f"Thème {number}", position=number) for number in range(4)]
     for number in range(20):

@@ -11,7 +11,8 @@ import difflib
 import re
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,20 +78,28 @@ def to_review(sheets):
     return sheets.filter(review_on__lte=timezone.localdate())
 
 
-def themes_with_sheets(organisation, *, public_only=False, theme=None, only_to_review=False, themes=None):
-    """[(theme, [sheets])] in the themes' order, the empty themes left out. Two queries (one when the
-    collectivité's `themes` are given)."""
+def themes_with_sheets(organisation, *, public_only=False, theme=None, only_to_review=False, themes=None,
+                       per_theme=None):
+    """[(theme, [sheets], number of sheets)] in the themes' order, the empty themes left out; at most
+    `per_theme` sheets of each (by question) when given, so that a large base stays a readable page. Three
+    queries (two when the collectivité's `themes` are given)."""
     sheets = sheets_of(organisation, public_only=public_only).defer("answer", "index_title", "index_answer")
     if theme is not None:
         sheets = sheets.filter(theme=theme)
     if only_to_review:
         sheets = to_review(sheets)
+    counts = dict(sheets.order_by().values("theme_id").annotate(count=Count("pk")).values_list("theme_id", "count"))
+    if not counts:
+        return []
+    if per_theme:
+        sheets = sheets.annotate(row=Window(RowNumber(), partition_by=[F("theme_id")],
+                                            order_by=[F("question").asc(), F("pk").asc()])).filter(row__lte=per_theme)
     by_theme = {}
     for sheet in sheets.order_by("question", "pk"):
         by_theme.setdefault(sheet.theme_id, []).append(sheet)
     if themes is None:
-        themes = Theme.objects.of(organisation).filter(pk__in=list(by_theme)) if by_theme else []
-    return [(item, by_theme[item.pk]) for item in themes if item.pk in by_theme]
+        themes = Theme.objects.of(organisation).filter(pk__in=list(counts))
+    return [(item, by_theme.get(item.pk, []), counts[item.pk]) for item in themes if item.pk in counts]
 
 
 def sheet_procedures(sheet):

@@ -21,6 +21,7 @@ from .models import SheetVersion, Theme
 from .search import search_results
 
 SEARCH_LIMIT = 30
+PER_THEME = 50  # sheets of each theme on the unfiltered list (the theme's own page lists them all)
 PARTIAL_LIMIT = 10
 
 
@@ -49,7 +50,7 @@ def sheet_list(request):
     only_to_review = request.GET.get("a_relire") == "1"
     return render(request, "knowledge/list.html", {
         "groups": services.themes_with_sheets(organisation, theme=theme, only_to_review=only_to_review,
-                                              themes=themes),
+                                              themes=themes, per_theme=None if theme else PER_THEME),
         "themes": themes, "theme": theme, "only_to_review": only_to_review,
         "to_review_count": services.to_review(services.sheets_of(organisation)).count(),
         "may_write": services.may_write(request.user, organisation),
