@@ -95,3 +95,25 @@ def test_search_queries_are_constant(organisation, technical, django_assert_max_
         for entry in found:
             entry.display_services, entry.display_email, entry.display_name, entry.display_phone
     assert len(found) == 15
+
+
+def test_agent_who_left_leaves_the_directory(organisation, technical):
+    agent = make_agent(organisation, email="leo@example.org", first_name="Léo", last_name="Parti",
+                       job_title="Fontainier", phone_extension="2099")
+    entry = make_entry(organisation, user=agent, missions="fontaines")
+    make_entry(organisation, last_name="Sans compte", missions="fontaines")
+    assert len(search_directory(organisation, "fontaines")) == 2
+    agent.is_active = False
+    agent.save()
+    assert names(search_directory(organisation, "fontaines")) == ["Sans compte"]
+    agent.delete()
+    entry.refresh_from_db()
+    assert (entry.user, entry.is_active, entry.display_name, entry.job_title, entry.phone_extension) == (
+        None, False, "Léo Parti", "Fontainier", "2099")
+
+
+def test_deleted_service_no_longer_found(organisation, technical, graffiti_person):
+    assert names(search_directory(organisation, "services")) == ["Karine Lemoine"]
+    technical.delete()
+    assert search_directory(organisation, "services") == []
+    assert names(search_directory(organisation, "graffiti")) == ["Karine Lemoine"]

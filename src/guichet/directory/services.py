@@ -113,7 +113,7 @@ def entries_for_display(queryset):
 def directory_entries(organisation, include_inactive=False):
     entries = DirectoryEntry.objects.of(organisation)
     if not include_inactive:
-        entries = entries.filter(is_active=True)
+        entries = _shown(entries)
     return entries_for_display(entries.order_by("sort_name", "pk"))
 
 
@@ -154,17 +154,22 @@ def search_directory(organisation, text, limit=20):
     words = query_words(text)
     if not words or organisation is None:
         return []
-    entries = DirectoryEntry.objects.of(organisation).filter(is_active=True)
+    entries = _shown(DirectoryEntry.objects.of(organisation))
     search = _fallback_search
     if connection.vendor == "postgresql":
         # The tenant condition typed bigint, btree_gin's operator class: one GIN scan applies it with the words.
-        entries = DirectoryEntry.objects.filter(
-            organisation_id=Cast(Value(organisation.pk), output_field=BigIntegerField()), is_active=True)
+        entries = _shown(DirectoryEntry.objects.filter(
+            organisation_id=Cast(Value(organisation.pk), output_field=BigIntegerField())))
         search = _postgresql_search
     found = list(entries_for_display(search(entries, words, every=True))[:limit])
     if not found and len(words) > 1:
         found = list(entries_for_display(search(entries, words, every=False))[:limit])
     return found
+
+
+def _shown(entries):
+    """Active entries, without those of a deactivated agent account (an agent who left)."""
+    return entries.filter(is_active=True).exclude(user__is_active=False)
 
 
 def _postgresql_search(entries, words, every):
