@@ -150,6 +150,21 @@ def test_an_administrator_writes_for_any_service(organisation, theme, roads, adm
     assert sheet.service == roads and sheet.is_public and sheet.version_number == 2
 
 
+def test_a_sheet_changed_meanwhile_is_not_overwritten(organisation, theme, service, sheet, agent, agent_client,
+                                                      admin_client_org):
+    form = agent_client.get(f"{BASE}{sheet.pk}/modifier/")
+    assert 'name="base_version" value="1"' in text(form)
+    assert admin_client_org.post(f"{BASE}{sheet.pk}/modifier/", sheet_data(
+        theme, service, answer="Réponse de l'administrateur.", base_version="1")).status_code == 302
+    late = agent_client.post(f"{BASE}{sheet.pk}/modifier/", sheet_data(
+        theme, service, answer="Réponse de l'agent.", base_version="1"))
+    body = text(late)
+    assert late.status_code == 400 and "La fiche a été modifiée pendant que vous l'écriviez" in body
+    assert "Réponse de l'agent." in body  # what they typed is kept
+    sheet.refresh_from_db()
+    assert sheet.version_number == 2 and "administrateur" in sheet.answer
+
+
 def test_bad_input_gives_french_errors_and_keeps_what_was_typed(theme, service, agent_client):
     data = sheet_data(theme, service, question="", review_on="31/02/2027", procedures=["999999"])
     data["theme"] = "abc"

@@ -58,6 +58,8 @@ class SheetForm(forms.Form):
                         "invalid_pk_value": _("Choisissez des démarches de la liste.")},
     )
 
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
     def __init__(self, *args, organisation, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["theme"].queryset = Theme.objects.of(organisation)
@@ -76,7 +78,7 @@ class SheetForm(forms.Form):
         return {
             "question": sheet.question, "answer": sheet.answer, "theme": sheet.theme_id, "service": sheet.service_id,
             "is_public": sheet.is_public, "review_on": sheet.review_on,
-            "procedures": list(sheet.procedures.values_list("pk", flat=True)),
+            "procedures": list(sheet.procedures.values_list("pk", flat=True)), "base_version": sheet.version_number,
         }
 
 

@@ -142,10 +142,11 @@ def check_answer(answer):
 
 
 def save_sheet(organisation, user, *, question, answer, theme, service, is_public=False, review_on=None,
-               procedures=(), sheet=None, note=""):
+               procedures=(), sheet=None, note="", expected_version=None):
     """Create (`sheet` None) or change a sheet as `user`, in one transaction: who may (`may_write`, for the
     sheet's current service and the chosen one), the checks (KnowledgeRefused), the sanitised answer, a new
-    version when the question or the answer changed, the search index → the sheet."""
+    version when the question or the answer changed, the search index → the sheet. `expected_version`: the
+    version the agent started from; when someone saved another one meanwhile, nothing is saved (refused)."""
     if sheet is not None and sheet.organisation_id != organisation.pk:
         raise KnowledgeRefused(_("Cette fiche n'existe pas."))
     if sheet is not None and not may_write(user, organisation, sheet.service):
@@ -156,11 +157,12 @@ def save_sheet(organisation, user, *, question, answer, theme, service, is_publi
         raise KnowledgeRefused(_("Choisissez un de vos services : vous ne pouvez pas écrire de fiche pour le "
                                  "service « %(service)s ».") % {"service": service.name}, "service")
     return write_sheet(organisation, user, question=question, answer=answer, theme=theme, service=service,
-                       is_public=is_public, review_on=review_on, procedures=procedures, sheet=sheet, note=note)
+                       is_public=is_public, review_on=review_on, procedures=procedures, sheet=sheet, note=note,
+                       expected_version=expected_version)
 
 
 def write_sheet(organisation, author, *, question, answer, theme, service, is_public=False, review_on=None,
-                procedures=(), sheet=None, note=""):
+                procedures=(), sheet=None, note="", expected_version=None):
     """`save_sheet` without the question of who may (demo data, imports): `author` may be None."""
     if service is None or service.organisation_id != organisation.pk or not service.is_active:
         raise KnowledgeRefused(_("Choisissez le service responsable de la fiche."), "service")
@@ -176,6 +178,12 @@ def write_sheet(organisation, author, *, question, answer, theme, service, is_pu
             sheet = Sheet(organisation=organisation, created_by=author, created_at=now)
         else:
             sheet = Sheet.objects.select_for_update().get(pk=sheet.pk, organisation=organisation)
+            if expected_version is not None and sheet.version_number != expected_version:
+                raise KnowledgeRefused(_(
+                    "La fiche a été modifiée pendant que vous l'écriviez (elle est passée à la version %(number)s) : "
+                    "rien n'est enregistré. Votre texte est conservé ci-dessous ; ouvrez la fiche dans un autre "
+                    "onglet pour reprendre ses changements, puis enregistrez à nouveau."
+                ) % {"number": sheet.version_number})
         changed = sheet.pk is None or sheet.question != question or sheet.answer != answer
         theme_changed = sheet.theme_id != theme.pk
         sheet.question, sheet.answer, sheet.theme, sheet.service = question, answer, theme, service

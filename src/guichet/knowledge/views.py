@@ -93,6 +93,7 @@ def _save(request, form, sheet=None):
             request.organisation, request.user, question=data["question"], answer=data["answer"],
             theme=data["theme"], service=data["service"], is_public=data["is_public"], review_on=data["review_on"],
             procedures=data["procedures"], sheet=sheet,
+            expected_version=data.get("base_version") if sheet is not None else None,
         )
     except services.KnowledgeRefused as refused:
         form.add_error(refused.field if refused.field in form.fields else None, refused.message)
@@ -132,6 +133,7 @@ def sheet_edit(request, pk):
             messages.success(request, _("La fiche « %(question)s » est enregistrée.") % {
                 "question": form.cleaned_data["question"]})
             return redirect("knowledge:detail", sheet.pk)
+        sheet.refresh_from_db()
         return render(request, "knowledge/form.html", {"form": form, "sheet": sheet}, status=400)
     return render(request, "knowledge/form.html", {"form": _sheet_form(request, initial=SheetForm.initial_for(sheet)),
                                                    "sheet": sheet})
