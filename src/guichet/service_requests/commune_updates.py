@@ -125,11 +125,16 @@ def procedure_asks(service_request):
     """True when the request is an intercommunal body's and its procedure keeps the member commune informed."""
     from guichet.procedures.models import Procedure
 
-    if not service_request.procedure_id or not service_request.organisation.is_intercommunal:
+    if not service_request.procedure_id:
         return False
-    if ServiceRequest.procedure.is_cached(service_request):
+    # No query for most steps: the request's collectivité and procedure are usually already read.
+    organisation_known = ServiceRequest.organisation.is_cached(service_request)
+    if organisation_known and not service_request.organisation.is_intercommunal:
+        return False
+    if organisation_known and ServiceRequest.procedure.is_cached(service_request):
         return service_request.procedure.inform_member_commune
-    return Procedure.objects.filter(pk=service_request.procedure_id, inform_member_commune=True).exists()
+    return Procedure.objects.filter(pk=service_request.procedure_id, inform_member_commune=True,
+                                    organisation__kind="intercommunal").exists()
 
 
 @receiver(post_save, sender=RequestEvent, dispatch_uid="commune-updates-step")
