@@ -230,10 +230,6 @@ def test_a_citizen_without_e_mail_nor_phone_gets_the_printed_receipt_and_a_lette
     assert "Notification envoyée : Accusé de réception" in page
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "notifications.services.address_for returns the placeholder address of a citizen recorded without e-mail, "
-    "phone nor postal address: the lead adds `.invalid` addresses to the ones it skips (see citizen_records "
-    "README)."))
 def test_nothing_is_ever_sent_to_the_placeholder_address(organisation, agent):
     from guichet.notifications.services import notify
 

@@ -23,8 +23,7 @@ def form_data(server=None, **fields):
     data = {"name": "Accueil", "host": server.host if server else "imap.example.org",
             "port": server.port if server else 993, "username": imap_server.USER, "password": imap_server.PASSWORD,
             "folder": "INBOX", "is_active": "on", "action": "save"}
-    if server is None:
-        data["use_ssl"] = "on"
+    data["security"] = "ssl" if server is None else "plain"
     data.update(fields)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -60,7 +59,7 @@ def test_create_mailbox_and_password_not_shown(admin_client_org, organisation, s
     response = admin_client_org.post(reverse("mailroom:mailbox_create"), form_data(service=service.pk))
     assert response.status_code == 302
     mailbox = Mailbox.objects.of(organisation).get()
-    assert (mailbox.host, mailbox.port, mailbox.use_ssl, mailbox.service) == ("imap.example.org", 993, True, service)
+    assert (mailbox.host, mailbox.port, mailbox.security == "ssl", mailbox.service) == ("imap.example.org", 993, True, service)
     page = admin_client_org.get(reverse("mailroom:mailbox_edit", args=[mailbox.pk])).content.decode()
     assert imap_server.PASSWORD not in page
 

@@ -26,7 +26,7 @@ def folder(server):
 
 
 def make_mailbox(organisation, server, folder, **fields):
-    fields = {"name": "Accueil", "host": server.host, "port": server.port, "use_ssl": False,
+    fields = {"name": "Accueil", "host": server.host, "port": server.port, "security": "plain",
               "username": imap_server.USER, "password": imap_server.PASSWORD, "folder": folder, **fields}
     return Mailbox.objects.create(organisation=organisation, **fields)
 
@@ -137,7 +137,7 @@ def test_silent_server_times_out(organisation, settings):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         mailbox = Mailbox(organisation=organisation, name="Muette", host="127.0.0.1",
-                          port=listener.getsockname()[1], use_ssl=False, username="u", password="p")
+                          port=listener.getsockname()[1], security="plain", username="u", password="p")
         with pytest.raises(ImapError, match="ne répond pas"):
             check_connection(mailbox)
 
@@ -239,18 +239,24 @@ def tls_server(tmp_path_factory):
 
 def test_starttls_with_a_verified_certificate(organisation, tls_server, settings):
     settings.GUICHET_IMAP_CA_FILE = str(tls_server.cert)
-    mailbox = make_mailbox(organisation, tls_server, "INBOX")
+    mailbox = make_mailbox(organisation, tls_server, "INBOX", security="starttls")
     assert check_connection(mailbox) >= 0
 
 
+def test_starttls_required_on_a_server_without_it_sends_no_password(organisation, server):
+    mailbox = make_mailbox(organisation, server, "INBOX", security="starttls", password="ne-doit-pas-partir")
+    with pytest.raises(ImapError, match="ne propose pas STARTTLS"):
+        check_connection(mailbox)
+
+
 def test_starttls_with_an_unknown_certificate_is_refused(organisation, tls_server):
-    mailbox = make_mailbox(organisation, tls_server, "INBOX")
+    mailbox = make_mailbox(organisation, tls_server, "INBOX", security="starttls")
     with pytest.raises(ImapError, match="certificat du serveur .* n'est pas valide"):
         check_connection(mailbox)
 
 
 def test_imaps_on_a_plain_port_gives_a_french_error(organisation, server):
-    mailbox = make_mailbox(organisation, server, "INBOX", use_ssl=True)
+    mailbox = make_mailbox(organisation, server, "INBOX", security="ssl")
     with pytest.raises(ImapError) as error:
         check_connection(mailbox)
     assert "La connexion chiffrée avec 127.0.0.1" in str(error.value)

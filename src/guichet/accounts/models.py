@@ -12,6 +12,12 @@ from phonenumber_field.modelfields import PhoneNumberField
 from .validators import validate_birth_date, validate_french_phone, validate_postcode
 
 
+def is_placeholder_email(email):
+    """True for an address that is nobody's mailbox: `.invalid` (RFC 2606), given to citizens recorded by an agent
+    without e-mail and to anonymised accounts. Nothing is ever sent there and it is never shown."""
+    return (email or "").strip().lower().endswith(".invalid")
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -95,7 +101,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 Lower("email"), condition=models.Q(organisation__isnull=True), name="unique_operator_email",
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "kind", "last_name"])]
+        indexes = [
+            models.Index(fields=["organisation", "kind", "last_name"]),
+            # The agents' look-up of citizens by phone (citizen records, the contact centre's caller pop).
+            models.Index(fields=["organisation", "phone"], name="user_org_phone"),
+        ]
 
     def __str__(self):
         return self.get_full_name() or self.email
@@ -106,6 +116,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self):
         return " ".join(part for part in (self.first_name, self.last_name) if part).strip()
+
+    @property
+    def real_email(self):
+        """The e-mail address, or "" for a placeholder (see is_placeholder_email)."""
+        return "" if is_placeholder_email(self.email) else self.email
 
     def get_short_name(self):
         return self.first_name or self.email

@@ -7,11 +7,11 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from guichet.accounts.models import is_placeholder_email
 from guichet.notifications.models import Delivery, Notification
 from guichet.service_requests.models import RequestEvent, ServiceRequest
 
 from .history import HistoryItem
-from .services import is_placeholder_email
 
 MAX_ITEMS = 200  # per kind: the record shows the most recent contacts
 

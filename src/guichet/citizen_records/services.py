@@ -4,7 +4,7 @@ Public functions other apps call:
 - `citizens_by_phone(organisation, raw_number)` → the citizens of the collectivité with that phone number;
 - `start_on_behalf(version=, agent=, channel=, citizen=None, ...)` → a draft entered by an agent;
 - `fill_url(service_request)` → where the agent continues filling the draft;
-- `is_placeholder_email(email)` → the address of a citizen recorded without e-mail (never shown, never used).
+- `real_email(user)` → the citizen's address, "" for a placeholder (`accounts.models.is_placeholder_email`).
 """
 
 import uuid
@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guichet.accounts.models import User
+from guichet.accounts.models import User, is_placeholder_email
 from guichet.accounts.validators import parse_french_phone
 from guichet.agents.permissions import is_verified_agent
 from guichet.service_requests import services as request_services
@@ -33,16 +33,9 @@ def placeholder_email():
     return f"sans-courriel-{uuid.uuid4().hex}@{PLACEHOLDER_DOMAIN}"
 
 
-def is_placeholder_email(email):
-    """True for the address of a citizen recorded without e-mail (and for anonymised accounts' addresses)."""
-    email = (email or "").strip().lower()
-    return email.endswith("@" + PLACEHOLDER_DOMAIN) or email.endswith("@anonyme.invalid")
-
-
 def real_email(user):
-    """The citizen's e-mail address, or "" when they have none (placeholder)."""
-    email = getattr(user, "email", "") or ""
-    return "" if is_placeholder_email(email) else email
+    """The citizen's e-mail address, or "" when they have none (placeholder, see accounts.is_placeholder_email)."""
+    return "" if is_placeholder_email(getattr(user, "email", "")) else user.email
 
 
 def citizens(organisation):

@@ -12,6 +12,7 @@ import phonenumbers
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from guichet.accounts.models import is_placeholder_email
 from guichet.service_requests.models import ServiceRequest
 
 HEADERS = [
@@ -136,7 +137,8 @@ class RowBuilder:
     def row(self, request):
         if request.citizen_id:
             name = full_name(request.citizen_first_name, request.citizen_last_name) or request.contact_name
-            email = request.citizen_email or request.contact_email
+            email = ("" if is_placeholder_email(request.citizen_email) else request.citizen_email) \
+                or request.contact_email
             phone = french_phone(request.citizen_phone) or french_phone(request.contact_phone)
         else:
             name, email, phone = request.contact_name, request.contact_email, french_phone(request.contact_phone)

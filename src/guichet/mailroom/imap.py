@@ -12,8 +12,9 @@ fetching it again, which the dedup makes harmless. A UIDVALIDITY change (folder 
 restarts from UID 0: the Message-ID dedup keeps what was already stored. A message above GUICHET_MAIL_MAX_BYTES
 (told by RFC822.SIZE before any fetch) is never fetched whole: its headers are stored with a French note.
 
-Mailbox security: `use_ssl` → IMAPS (implicit TLS, usually port 993); otherwise STARTTLS when the server offers
-it, plain text only when it does not (a server on the local network). Certificates are verified (system CAs, or
+Mailbox security (`Mailbox.security`): IMAPS (implicit TLS, usually port 993), STARTTLS required (a server that
+does not offer it is refused, so nobody in the middle can force plain text), or plain text (a server of the
+internal network, chosen explicitly by the administrator). Certificates are verified (system CAs, or
 the file in GUICHET_IMAP_CA_FILE). Every socket operation times out after GUICHET_IMAP_TIMEOUT seconds (30).
 """
 
@@ -115,14 +116,20 @@ def _french(error, mailbox, seconds=None):
 
 
 def connect(mailbox, seconds=None):
-    """An IMAP connection, logged in (IMAPS, or STARTTLS when offered). Raises ImapError (French)."""
+    """An IMAP connection, logged in (IMAPS, STARTTLS or plain: `mailbox.security`). Raises ImapError (French)."""
     seconds = seconds or timeout()
     try:
-        if mailbox.use_ssl:
+        if mailbox.security == mailbox.Security.SSL:
             connection = imaplib.IMAP4_SSL(mailbox.host, mailbox.port, ssl_context=ssl_context(), timeout=seconds)
         else:
             connection = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=seconds)
-            if "STARTTLS" in connection.capabilities:
+            if mailbox.security == mailbox.Security.STARTTLS:
+                if "STARTTLS" not in connection.capabilities:
+                    _close(connection)
+                    raise ImapError(_(
+                        "Le serveur %(host)s ne propose pas STARTTLS : la connexion n'a pas été chiffrée, le mot de "
+                        "passe n'a pas été envoyé. Choisissez IMAPS, ou « sans chiffrement » pour un serveur du "
+                        "réseau interne.") % {"host": mailbox.host})
                 connection.starttls(ssl_context=ssl_context())
     except (OSError, imaplib.IMAP4.error) as error:
         raise ImapError(_french(error, mailbox, seconds)) from error

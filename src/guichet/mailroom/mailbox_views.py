@@ -35,7 +35,7 @@ class MailboxForm(forms.ModelForm):
 
     class Meta:
         model = Mailbox
-        fields = ["name", "host", "port", "use_ssl", "username", "password", "folder", "service", "is_active"]
+        fields = ["name", "host", "port", "security", "username", "password", "folder", "service", "is_active"]
         help_texts = {
             "host": gettext_lazy("Par exemple « imap.saint-aubin.fr », sans « imaps:// »."),
             "port": gettext_lazy("993 en IMAPS ; 143 sinon (STARTTLS utilisé quand le serveur le propose)."),

@@ -29,7 +29,13 @@ class Mailbox(OrganisationOwned):
     name = models.CharField(_("nom"), max_length=150, help_text=_("Par exemple « Accueil de la mairie »."))
     host = models.CharField(_("serveur IMAP"), max_length=253)
     port = models.PositiveIntegerField(_("port"), default=993)
-    use_ssl = models.BooleanField(_("connexion chiffrée (IMAPS)"), default=True)
+    class Security(models.TextChoices):
+        SSL = "ssl", _("IMAPS : chiffrée dès la connexion (port 993 en général)")
+        STARTTLS = "starttls", _("STARTTLS obligatoire (port 143 en général)")
+        PLAIN = "plain", _("Sans chiffrement (serveur du réseau interne uniquement)")
+
+    security = models.CharField(_("sécurité de la connexion"), max_length=10, choices=Security.choices,
+                                default=Security.SSL)
     username = models.CharField(_("identifiant"), max_length=254)
     password = models.CharField(_("mot de passe"), max_length=254)
     folder = models.CharField(_("dossier"), max_length=200, default="INBOX")
@@ -108,7 +114,7 @@ class IncomingMail(OrganisationOwned):
         NOT_NEEDED = "not_needed", _("Sans objet")
         PENDING = "pending", _("En attente")
         DONE = "done", _("Texte extrait")
-        FAILED = "failed", _("Illisible")
+        FAILED = "failed", _("Texte illisible")
 
     registry_number = models.CharField(_("numéro d'enregistrement"), max_length=20)
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
@@ -176,6 +182,10 @@ class IncomingMail(OrganisationOwned):
     search_text = models.TextField(_("texte indexé"), blank=True, editable=False)
     search_vector = SearchVectorField(_("vecteur de recherche"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("enregistré par"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
     lock_version = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -226,6 +236,8 @@ class MailAttachment(OrganisationOwned):
     # Refused files are recorded (name, type, size, reason) without their content: too big, dangerous…
     refused_reason = models.CharField(_("motif du refus"), max_length=300, blank=True)
     ocr_text = models.TextField(_("texte extrait (OCR)"), blank=True)
+    # What the OCR made of each page ({"pages": [{"page": 1, "status": …}], "reason": "…"}), for the letter's page.
+    ocr_report = models.JSONField(_("compte rendu de la lecture"), default=dict, blank=True)
     created_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
 
     class Meta:

@@ -87,7 +87,7 @@ def _rows(mails):
     rows = []
     for mail in mails:
         scan = next((item for item in mail.attachments.all() if item.is_scan and item.file), None)
-        report = getattr(scan, "ocr_report", None) or {}
+        report = scan.ocr_report or {}
         rows.append({
             "mail": mail, "visible": mail.visible, "scan": scan if mail.visible else None,
             "pending": mail.ocr_status == IncomingMail.OcrStatus.PENDING,

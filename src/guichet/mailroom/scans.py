@@ -168,12 +168,11 @@ def register_scan(organisation, checked, *, received_at, service=None, sender_na
                     "enregistré une seconde fois."
                 ) % {"name": checked.original_name, "number": duplicate.registry_number,
                      "date": timezone.localtime(duplicate.created_at).strftime("%d/%m/%Y à %H:%M")})
-            fields = {"registered_by": registered_by} if _has_field(IncomingMail, "registered_by") else {}
             mail = register_mail(
                 organisation, channel=IncomingMail.Channel.POSTAL, source=IncomingMail.Source.SCAN,
                 received_at=received_at, service=service, sender_name=sender_name, sender_address=sender_address,
                 subject=(_("Courrier numérisé « %(name)s »") % {"name": checked.original_name})[:MAX_SUBJECT],
-                raw_sha256=digest, ocr_status=IncomingMail.OcrStatus.PENDING, **fields,
+                raw_sha256=digest, ocr_status=IncomingMail.OcrStatus.PENDING, registered_by=registered_by,
             )
             attachment = MailAttachment(
                 organisation=organisation, mail=mail, original_name=checked.original_name[:255],
@@ -188,10 +187,6 @@ def register_scan(organisation, checked, *, received_at, service=None, sender_na
             MailAttachment.file.field.storage.delete(stored_name)
         raise
     return mail
-
-
-def _has_field(model, name):
-    return any(item.name == name for item in model._meta.get_fields())
 
 
 def register_scans(organisation, agent, uploaded_files, *, received_on=None, service=None, sender_name="",
@@ -264,10 +259,8 @@ def read_letter(mail_id):
         for scan in scans:
             result, missing = results[scan.pk]
             scan.ocr_text = result.text if result is not None else ""
-            update = {"ocr_text": scan.ocr_text}
-            if _has_field(MailAttachment, "ocr_report"):
-                update["ocr_report"] = _report(result) if result is not None else {"reason": missing, "pages": []}
-            MailAttachment.objects.filter(pk=scan.pk).update(**update)
+            report = _report(result) if result is not None else {"reason": missing, "pages": []}
+            MailAttachment.objects.filter(pk=scan.pk).update(ocr_text=scan.ocr_text, ocr_report=report)
             if scan.ocr_text:
                 texts.append(scan.ocr_text)
         mail.ocr_text = "\n\n".join(texts)

@@ -526,7 +526,7 @@ def answer_mail(mail, *, agent, text, lock_version, postal_address=None):
       is required; a minimal citizen record is made with that address (no e-mail), linked to the message, and the
       answer goes into the day's batch of letters (guichet.letters).
     HandlingRefused (French) when the text is empty or too long or nobody can be reached."""
-    from guichet.citizen_records.services import is_placeholder_email
+    from guichet.accounts.models import is_placeholder_email
     from guichet.notifications.models import Channel
     from guichet.notifications.services import choose_channel, notify
     from guichet.workflows.actions import send_email_job

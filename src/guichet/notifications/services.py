@@ -55,7 +55,7 @@ def address_for(recipient, channel):
     if recipient.anonymised_at:
         return ""
     if channel == Channel.EMAIL:
-        return recipient.email or ""
+        return recipient.real_email or ""  # never a placeholder (.invalid) address
     if channel == Channel.SMS:
         return recipient.phone.as_e164 if recipient.phone and recipient.phone.is_valid() else ""
     if channel == Channel.LETTER:

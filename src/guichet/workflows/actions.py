@@ -453,7 +453,7 @@ def document_context(request):
             "prenom": citizen.first_name if citizen else "",
             "nom": citizen.last_name if citizen else request.contact_name,
             "adresse": getattr(citizen, "postal_address", "") if citizen else "",
-            "courriel": citizen.email if citizen else request.contact_email,
+            "courriel": citizen.real_email if citizen else request.contact_email,
         },
         "collectivite": {"nom": organisation.name, "adresse": " ".join(organisation.address.split()),
                          "telephone": organisation.phone},
