@@ -238,6 +238,16 @@ GUICHET_TASK_KEEP_DAYS = int(os.environ.get("GUICHET_TASK_KEEP_DAYS", "30"))
 # Outbound HTTP calls (OpenID Connect providers…) never wait longer than this.
 GUICHET_HTTP_TIMEOUT = float(os.environ.get("GUICHET_HTTP_TIMEOUT", "10"))
 
+# The mail room (issue 6): incoming e-mails and their attachments above these sizes are kept as headers only /
+# refused; IMAP sockets time out; OCR of scanned letters is bounded in pages and time.
+GUICHET_MAIL_MAX_BYTES = int(os.environ.get("GUICHET_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+GUICHET_MAIL_ATTACHMENT_MAX_BYTES = int(os.environ.get("GUICHET_MAIL_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+GUICHET_IMAP_TIMEOUT = float(os.environ.get("GUICHET_IMAP_TIMEOUT", "30"))
+GUICHET_IMAP_CA_FILE = os.environ.get("GUICHET_IMAP_CA_FILE", "")
+GUICHET_OCR_MAX_PAGES = int(os.environ.get("GUICHET_OCR_MAX_PAGES", "20"))
+GUICHET_OCR_PAGE_TIMEOUT = float(os.environ.get("GUICHET_OCR_PAGE_TIMEOUT", "60"))
+GUICHET_OCR_TOTAL_TIMEOUT = float(os.environ.get("GUICHET_OCR_TOTAL_TIMEOUT", "600"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

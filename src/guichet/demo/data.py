@@ -272,4 +272,19 @@ def load_demo():
             organisation=commune, kind=User.Kind.CITIZEN)}
         admin = User.objects.get(organisation=commune, email=f"admin@{commune.slug}.localhost")
         load_requests(commune, citizens, admin, data["postcode"])
+    # The other channels (issue 6): staff directory, knowledge base, counter and phone requests, the contact
+    # centre's extensions, telephony secret and past calls, e-mails and letters waiting to be qualified.
+    from guichet.citizen_records.demo import load_demo as load_counter_requests
+    from guichet.contact_centre.demo import load_demo as load_contact_centre
+    from guichet.directory.demo import load_demo as load_directory
+    from guichet.knowledge.demo import load_demo as load_knowledge
+    from guichet.mailroom.demo import load_demo as load_mailroom
+
+    for organisation in Organisation.objects.filter(slug__in=[EPCI["slug"], *(data["slug"] for data in COMMUNES)]):
+        load_directory(organisation)
+        load_knowledge(organisation)
+        if organisation.kind == Organisation.Kind.COMMUNE:
+            load_counter_requests(organisation)
+            load_mailroom(organisation)
+        load_contact_centre(organisation)
     return logins

@@ -29,6 +29,11 @@ class Command(BaseCommand):
                 label = "administrateur" if is_admin else Membership.Role(role).label
                 out(f"  agent   {email:<40} ({label}) TOTP : {secret}")
         out("")
+        out("Standard téléphonique simulé : un appel entrant sur le poste 204 (agent@…) de Saint-Aubin :")
+        out(f"  curl -X POST http://saint-aubin.localhost:{port}/api/telephonie/appels-entrants/ \\")
+        out("       -H 'Authorization: Bearer demo-telephonie-saint-aubin' -H 'Content-Type: application/json' \\")
+        out("       -d '{\"call_id\": \"demo-1\", \"caller\": \"06 12 34 56 78\", \"extension\": \"204\"}'")
+        out("")
         out("Agents : second facteur TOTP. Ajoutez la clé dans une application d'authentification, ou affichez")
         out("le code du moment :  .venv/bin/python manage.py demo_totp <courriel de l'agent>")
         out("=" * 78)
