@@ -68,18 +68,21 @@ def load_demo(organisation):
         entry = DirectoryEntry.objects.of(organisation).filter(email=email).first() or DirectoryEntry(
             organisation=organisation, kind=DirectoryEntry.Kind.PERSON, email=email)
         entry.first_name, entry.last_name, entry.job_title, entry.missions = first, last, job, missions
-        entry.building, entry.office, entry.phone, entry.phone_extension = building, office, parse_phone(phone), extension
+        entry.building, entry.office, entry.phone_extension = building, office, extension
+        entry.phone = parse_phone(phone)
         entry.service = _service(organisation, service_name)
         entry.hours = HOURS
         entry.save()
     for name, missions, building, phone in SERVICES:
         service = _service(organisation, name)
-        entry = DirectoryEntry.objects.of(organisation).filter(kind=DirectoryEntry.Kind.SERVICE, service=service).first()
-        entry = entry or DirectoryEntry(organisation=organisation, kind=DirectoryEntry.Kind.SERVICE, service=service)
+        entries = DirectoryEntry.objects.of(organisation).filter(kind=DirectoryEntry.Kind.SERVICE)
+        entry = entries.filter(service=service).first() or DirectoryEntry(
+            organisation=organisation, kind=DirectoryEntry.Kind.SERVICE, service=service)
         entry.missions, entry.building, entry.phone, entry.hours = missions, building, parse_phone(phone), HOURS
         entry.save()
     # The collectivité's administrator, linked to their agent account (name, e-mail, job title from the account).
-    admin = User.objects.filter(organisation=organisation, kind=User.Kind.AGENT, is_org_admin=True).order_by("pk").first()
+    admin = User.objects.filter(organisation=organisation, kind=User.Kind.AGENT, is_org_admin=True,
+                                is_active=True).order_by("pk").first()
     if admin is not None and not DirectoryEntry.objects.of(organisation).filter(user=admin).exists():
         DirectoryEntry.objects.create(organisation=organisation, kind=DirectoryEntry.Kind.PERSON, user=admin,
                                       building=TOWN_HALL, office="2e étage, 210", hours=HOURS,
