@@ -142,3 +142,21 @@ def test_image_unfolding_into_too_many_pixels_is_refused(admin_client_org, organ
     response = admin_client_org.post(URL, {**settings_data(organisation), "logo": bomb})
     assert "Cette image est trop grande" in response.content.decode()
     assert not reload(organisation).logo
+
+
+def test_a_member_commune_sets_its_mayor_office_address_for_its_intercommunality(admin_client_org, organisation):
+    """Only a member of an intercommunality is asked (commune_updates reads it); a bad address is refused."""
+    assert organisation.intercommunality_id
+    assert 'name="mayor_office_email"' in admin_client_org.get(URL).content.decode()
+    response = admin_client_org.post(URL, settings_data(organisation, mayor_office_email="pas-une-adresse"))
+    assert "Saisissez une adresse de courriel valide." in response.content.decode()
+    assert "mayor_office_email" not in reload(organisation).settings
+    admin_client_org.post(URL, settings_data(organisation, mayor_office_email="cabinet@saint-aubin.fr"))
+    assert reload(organisation).settings["mayor_office_email"] == "cabinet@saint-aubin.fr"
+
+
+def test_an_intercommunality_is_not_asked_for_a_mayor_office(epci):
+    from tests.conftest import make_agent
+
+    admin = make_agent(epci, email="admin@epci.example.org", is_org_admin=True)
+    assert 'name="mayor_office_email"' not in client_for(epci, admin).get(URL).content.decode()

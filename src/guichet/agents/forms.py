@@ -219,6 +219,24 @@ class OrganisationSettingsForm(forms.ModelForm):
             validate_french_phone(phone)
         return phone
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.intercommunality_id:
+            # A member commune: where its intercommunality's requests about it are reported (commune_updates).
+            self.fields["mayor_office_email"] = forms.EmailField(
+                label=_("Courriel du cabinet du maire"), required=False,
+                initial=(self.instance.settings or {}).get("mayor_office_email", ""),
+                help_text=_("L'intercommunalité y envoie le suivi des demandes qui concernent la commune, pour les "
+                            "démarches qui le prévoient. Vide : le courriel de contact de la commune."),
+            )
+
+    def save(self, commit=True):
+        if "mayor_office_email" in self.fields:
+            settings = dict(self.instance.settings or {})
+            settings["mayor_office_email"] = self.cleaned_data.get("mayor_office_email", "")
+            self.instance.settings = settings
+        return super().save(commit)
+
     def clean_primary_colour(self):
         return self.cleaned_data["primary_colour"].lower()
 

@@ -8,7 +8,3 @@ class DirectoryConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401 — connects the receivers
-
-        # The member commune kept informed of an intercommunal request's progress (not the directory's business:
-        # connected here until the requests app's own ready() imports it).
-        from guichet.service_requests import commune_updates  # noqa: F401

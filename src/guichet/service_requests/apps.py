@@ -7,4 +7,5 @@ class ServiceRequestsConfig(AppConfig):
     verbose_name = _("Demandes des usagers")
 
     def ready(self):
-        from . import signals  # noqa: F401 — connects the receivers
+        from . import commune_updates, signals  # noqa: F401 — connects the receivers (commune_updates: the member
+        # commune of an intercommunal request kept informed of its progress)
