@@ -23,6 +23,9 @@ from guichet.service_requests.models import RequestEvent
 from guichet.sms.models import SmsReceipt, SmsSettings
 from tests.conftest import PASSWORD, client_for, make_agent, make_citizen, make_service
 from tests.documents.builders import kept_document, request_with_attachment
+from tests.isolation_guesses.omnichannel import (
+    montclair_objects, omnichannel_guesses, omnichannel_post_data, omnichannel_snapshot,
+)
 
 
 def parameterised_url_names():
@@ -48,7 +51,7 @@ def other(other_organisation):
         organisation=other_organisation, name="FranceConnect", slug="franceconnect",
         issuer="https://fc.example.org", client_id="montclair",
     )
-    return {
+    objects = {
         "citizen": citizen,
         "unconfirmed": unconfirmed,
         "member": HouseholdMember.objects.create(
@@ -62,6 +65,9 @@ def other(other_organisation):
             organisation=other_organisation, user=citizen, provider=provider, subject="sub-montclair"
         ),
     }
+    # Calls, contacts, records, drafts, knowledge, directory, mail room (tests/isolation_guesses/omnichannel.py).
+    objects.update(montclair_objects(other_organisation, objects))
+    return objects
 
 
 def montclair_letter(o):
@@ -321,6 +327,8 @@ GUESSES = {
     **{f"workflows:{name}": ("admin", lambda o: workflow_kwargs(o, sid="recue", bid="accepter", index=0))
        for name in ("button_action_delete", "button_action_move")},
 }
+# Citizen records, contact centre, knowledge base, directory and mail room.
+GUESSES.update(omnichannel_guesses())
 # One-time links answer with an "invalid link" page rather than 404; the other URLs are simply not there.
 LINK_PAGES = {"accounts:confirm", "accounts:password_reset_confirm", "agents:set_password",
               "accounts:email_change_confirm"}
@@ -346,6 +354,7 @@ def snapshot(other):
         "answers": list(RequestEvent.objects.filter(kind="answer").values("pk")),
         "request_links": list(_request_links()),
         "merged_requests": list(_merges()),
+        **omnichannel_snapshot(),
     }
 
 
@@ -376,6 +385,7 @@ def test_other_collectivite_identifiers_lead_nowhere(url_name, organisation, oth
         "new_password1": "Nouveau-mot-de-passe-99", "new_password2": "Nouveau-mot-de-passe-99",
         "first_name": "Pirate", "last_name": "Pirate", "relationship": "adult", "name": "Pirate",
         "slug": "pirate", "email": "pirate@example.org", "password": PASSWORD,
+        **omnichannel_post_data(other),
     }
     get, post = client.get(url), client.post(url, post_data)
     if url_name in LINK_PAGES:
