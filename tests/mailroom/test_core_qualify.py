@@ -335,3 +335,33 @@ def test_a_letter_from_a_known_citizen_is_answered_by_post(make_mail, organisati
     assert response.status_code == 302
     delivery = Delivery.objects.get(notification__recipient=citizen, notification__key="mail.answer")
     assert delivery.channel == "letter" and "8 rue Haute" in delivery.address
+
+
+def test_a_message_still_being_read_cannot_be_qualified_until_its_attachments_are_kept(organisation, agent, service,
+                                                                                      procedure):
+    """An e-mail whose processing job has not run yet: its text and attachments are not known, so it cannot be
+    turned into a request (the job would then leave it unread and its attachments would never reach the
+    request); it can be assigned meanwhile, and once read it is qualified with its files."""
+    from guichet.mailroom.email_in import receive_raw_email
+    from tests.mailroom.mail_samples import PDF as SAMPLE_PDF
+    from tests.mailroom.mail_samples import message
+
+    raw = message(attachments=[("plan.pdf", SAMPLE_PDF, "application", "pdf")])
+    email, _created = receive_raw_email(organisation, raw, source=IncomingMail.Source.INBOUND)
+    client = client_for(organisation, agent)
+    page = html(client.get(f"{BASE}{email.pk}/"))
+    assert "en cours de lecture" in page and "creer-demande/" not in page and "attribuer/" in page
+    response = post(client, email, "creer-demande", "creer", version=procedure.current_version_id)
+    assert response.status_code == 409 and "en cours de lecture" in html(response)
+    response = post(client, email, "classer", "classer", note="Rien à faire.")
+    assert response.status_code == 409
+    assert not ServiceRequest.objects.exists()
+    assert post(client, email, "attribuer", "attribuer", service=service.pk).status_code == 302
+    run_ready_jobs()
+    email.refresh_from_db()
+    assert email.state == IncomingMail.State.TO_QUALIFY and email.service == service
+    response = post(client, email, "creer-demande", "creer", version=procedure.current_version_id)
+    assert response.status_code == 302
+    draft = ServiceRequest.objects.get()
+    assert Attachment.objects.get(request=draft).original_name == "plan.pdf"
+    assert draft.data["description"].startswith("Bonjour,")

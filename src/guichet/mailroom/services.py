@@ -346,13 +346,20 @@ MAIL_FIELD_ID = "_courrier"
 SUBJECT_FIELD_WORDS = ("objet", "sujet", "titre", "intitule", "title", "subject")
 
 
-def _lock_for_handling(mail, agent, lock_version):
+def _lock_for_handling(mail, agent, lock_version, *, while_received=False):
     """The message locked for an agent's action: HandlingRefused (French) when it was changed meanwhile
-    (`lock_version` differs) or is already handled."""
+    (`lock_version` differs) or is already handled.
+
+    A message still RECEIVED (its e-mail not parsed yet, its scans not read yet) cannot be qualified, answered or
+    filed: its text and attachments are not known yet, and the job that reads them leaves a message an agent has
+    handled as it is (they would never reach the request). Only `assign_mail` (`while_received`) may act on it."""
     locked = _lock_mail(mail)
     if locked.state not in PENDING_STATES:
         raise HandlingRefused(_("Ce message a déjà été traité (%(state)s) : il ne peut pas l'être une seconde fois.")
                               % {"state": locked.get_state_display()})
+    if locked.state == IncomingMail.State.RECEIVED and not while_received:
+        raise HandlingRefused(_("Ce message est encore en cours de lecture (texte, pièces jointes ou reconnaissance "
+                                "du texte) : attendez qu'il soit à qualifier pour le traiter."))
     if lock_version is not None and str(lock_version) != str(locked.lock_version):
         raise HandlingRefused(_("Ce message a été modifié par quelqu'un d'autre pendant que vous le lisiez : "
                                 "vérifiez-le avant de recommencer."))
@@ -647,7 +654,7 @@ def assign_mail(mail, *, agent, service, assigned_to, lock_version):
     if assigned_to is not None and (assigned_to.organisation_id != mail.organisation_id or not assigned_to.is_agent):
         raise HandlingRefused(_("Choisissez un agent de la collectivité."))
     with transaction.atomic():
-        locked = _lock_for_handling(mail, agent, lock_version)
+        locked = _lock_for_handling(mail, agent, lock_version, while_received=True)
         locked.service, locked.assigned_to = service, assigned_to
         locked.lock_version += 1
         locked.save(update_fields=["service", "assigned_to", "lock_version"])

@@ -92,6 +92,8 @@ def _render_detail(request, mail, *, forms=None, status=200, refusal=""):
     context = {
         "mail": mail,
         "pending": mail.state in services.PENDING_STATES,
+        # Still being read (e-mail not parsed, scans not OCR'd): only the assignment can be changed meanwhile.
+        "reading": mail.state == IncomingMail.State.RECEIVED,
         "attachments": attachments,
         "scans": [item for item in attachments if item.is_scan],
         "files": [item for item in attachments if not item.is_scan],
@@ -106,8 +108,9 @@ def _render_detail(request, mail, *, forms=None, status=200, refusal=""):
             organisation=request.organisation),
         "needs_address": needs_address,
         "request_url": _request_url(mail.request) if mail.request_id else "",
-        # An action refused on a message handled meanwhile: its form is no longer shown, the reason is.
-        "refusal": refusal if mail.state not in services.PENDING_STATES else "",
+        # An action refused on a message handled meanwhile (or still being read): its form is no longer shown, the
+        # reason is.
+        "refusal": refusal if mail.state != IncomingMail.State.TO_QUALIFY else "",
     }
     return render(request, "mailroom/detail.html", context, status=status)
 
