@@ -126,3 +126,16 @@ def test_tracking_code_lands_on_the_request(organisation, secret, service_reques
     run_ready_jobs()
     mail = IncomingMail.objects.get()
     assert mail.state == IncomingMail.State.ATTACHED and mail.request == service_request
+
+
+def test_file_storage_down_is_503_and_nothing_half_stored(organisation, secret):
+    from unittest import mock
+
+    from guichet.service_requests.storage import get_private_storage
+
+    with mock.patch.object(get_private_storage(), "save", side_effect=OSError("disque plein")):
+        response = post(organisation, message(message_id="<disk@example.org>"), secret)
+    assert response.status_code == 503 and response["Retry-After"] == "60"
+    assert "renvoyez-le plus tard" in response.json()["detail"]
+    assert not IncomingMail.objects.exists()
+    assert post(organisation, message(message_id="<disk@example.org>"), secret).status_code == 202

@@ -68,9 +68,21 @@ def test_concurrent_duplicate_delivery_returns_the_stored_one(organisation):
     real = email_in.find_duplicate
     with mock.patch.object(email_in, "find_duplicate", side_effect=[None, real(organisation,
                                                                              message_id="<race@example.org>")]):
+        before = stored_mail_files(organisation)
         mail, created = receive_raw_email(organisation, raw, source=INBOUND)
     assert not created and mail.pk == existing.pk
     assert IncomingMail.objects.count() == 1
+    assert stored_mail_files(organisation) == before  # the losing copy's raw file is not left behind
+
+
+def stored_mail_files(organisation):
+    from guichet.service_requests.storage import get_private_storage
+
+    storage, base = get_private_storage(), f"{organisation.pk}/mail"
+    if not storage.exists(base):
+        return set()
+    folders, _files = storage.listdir(base)
+    return {f"{base}/{folder}/{name}" for folder in folders for name in storage.listdir(f"{base}/{folder}")[1]}
 
 
 def test_tracking_code_adds_the_message_to_the_request(organisation, service_request, citizen):

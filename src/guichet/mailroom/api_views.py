@@ -3,7 +3,7 @@ host), the raw message as the body (`Content-Type: message/rfc822`), `Authorizat
 
 Answers are JSON; refusals are problem documents (RFC 9457, `application/problem+json`) with a French `detail`:
 401 no or wrong secret, 415 not `message/rfc822`, 400 empty body or not an e-mail message, 413 above
-GUICHET_MAIL_MAX_BYTES, 405 other methods, 503 database unavailable (the gateway tries again);
+GUICHET_MAIL_MAX_BYTES, 405 other methods, 503 database or file storage unavailable (the gateway tries again);
 202 stored (its registry number), 200 the same message again (nothing stored twice).
 """
 
@@ -75,7 +75,7 @@ def inbound_email(request):
     try:
         mail, created = receive_raw_email(organisation, raw, source=IncomingMail.Source.INBOUND,
                                           service=endpoint.service)
-    except DatabaseError:
+    except (DatabaseError, OSError):  # database or private storage unavailable: nothing stored, nothing lost
         logger.exception("Inbound e-mail could not be stored for %s", organisation)
         response = problem(503, _("Service momentanément indisponible"), _(
             "Le message n'a pas pu être enregistré ; renvoyez-le plus tard."))

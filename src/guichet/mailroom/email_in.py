@@ -539,6 +539,7 @@ def process_stored_email(mail_id):
                                          "document_date", "body"])
         except Exception as error:  # noqa: BLE001 — the message stays stored, an agent qualifies it
             logger.exception("E-mail %s could not be read", mail_id)
+            mail.refresh_from_db()  # the fields set before the failure were rolled back: index what is stored
             _to_qualify(mail, _("Le message n'a pas pu être lu (%(error)s) ; consultez le message d'origine.") % {
                 "error": error})
             return "to qualify"

@@ -35,15 +35,23 @@ def register_mail(organisation, *, channel, source, raw_bytes=None, raw_name="me
     checks duplicates first (`find_duplicate`) and enqueues the processing in the same transaction.
     """
     fields.setdefault("received_at", timezone.now())
-    with transaction.atomic():
-        mail = IncomingMail(
-            organisation=organisation, channel=channel, source=source,
-            registry_number=next_registry_number(organisation, channel, fields["received_at"]), **fields,
-        )
-        if raw_bytes is not None:
-            mail.raw_sha256 = hashlib.sha256(raw_bytes).hexdigest()
-            mail.raw.save(raw_name, ContentFile(raw_bytes), save=False)
-        mail.save()
+    stored_name = None
+    try:
+        with transaction.atomic():
+            mail = IncomingMail(
+                organisation=organisation, channel=channel, source=source,
+                registry_number=next_registry_number(organisation, channel, fields["received_at"]), **fields,
+            )
+            if raw_bytes is not None:
+                mail.raw_sha256 = hashlib.sha256(raw_bytes).hexdigest()
+                mail.raw.save(raw_name, ContentFile(raw_bytes), save=False)
+                stored_name = mail.raw.name
+            mail.save()
+    except Exception:
+        # Not registered (e.g. a concurrent delivery of the same Message-ID won): no orphan file left behind.
+        if stored_name:
+            IncomingMail.raw.field.storage.delete(stored_name)
+        raise
     return mail
 
 
