@@ -193,3 +193,16 @@ def test_unknown_catalogue_entry(organisation):
         with pytest.raises(exchange.ImportFailed):
             exchange.import_catalogue_procedure(organisation, key)
     assert not Procedure.objects.exists()
+
+
+def test_the_intercommunal_flag_travels_with_the_procedure(organisation, service):
+    """« Tenir informée la mairie de la commune concernée » is exported and imported; a non-boolean is refused."""
+    data = document()
+    data["procedure"]["inform_member_commune"] = True
+    imported = exchange.import_procedure(organisation, json.dumps(data)).procedure
+    assert imported.inform_member_commune is True
+    assert exchange.export_data(imported)["procedure"]["inform_member_commune"] is True
+    data = document(procedure={**document()["procedure"], "slug": "autre-salle", "inform_member_commune": "oui"})
+    with pytest.raises(exchange.ImportFailed) as failed:
+        exchange.import_procedure(organisation, json.dumps(data))
+    assert "procedure.inform_member_commune" in paths(failed)

@@ -9,7 +9,7 @@ The format `guichet-procedure/1`::
                    "who_may_submit": "anyone|citizen|agents", "service": "<service slug suggestion>" or null,
                    "deadline_amount": 10 or null, "deadline_unit": "calendar_days|working_days",
                    "silence_means": "acceptance|refusal|none", "keywords": "a, b" (or a list of strings),
-                   "open311": false},
+                   "open311": false, "inform_member_commune": false},
      "form": {"pages": [...]},                                # a form definition (see guichet.formdefs)
      "workflow": {"name": "…", "slug": "…" (optional), "description": "…" (optional),
                   "definition": {"initial": …, "statuses": [...]}}}   # a workflow definition (guichet.workflows)
@@ -44,7 +44,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ROOT_KEYS = {"format", "exported_at", "generator", "procedure", "form", "workflow"}
 PROCEDURE_KEYS = {
     "title", "slug", "theme", "short_description", "documents_needed", "who_may_submit", "service",
-    "deadline_amount", "deadline_unit", "silence_means", "keywords", "open311",
+    "deadline_amount", "deadline_unit", "silence_means", "keywords", "open311", "inform_member_commune",
 }
 WORKFLOW_KEYS = {"name", "slug", "description", "definition"}
 MAX_DEADLINE = 3650
@@ -100,6 +100,7 @@ def export_data(procedure, version=None):
             "silence_means": source.silence_means,
             "keywords": procedure.keywords,
             "open311": procedure.open311,
+            "inform_member_commune": procedure.inform_member_commune,
         },
         "form": form,
     }
@@ -233,11 +234,12 @@ def _check_procedure(problems, data, organisation, slug_override):
             "Le délai doit être un nombre entier de jours entre 0 et %(max)s, ou null.") % {"max": MAX_DEADLINE}))
         amount = None
     settings["deadline_amount"] = amount or None
-    open311 = data.get("open311", False)
-    if not isinstance(open311, bool):
-        problems.append(Problem("procedure.open311", _("Cette valeur doit être true ou false.")))
-        open311 = False
-    settings["open311"] = open311
+    for flag in ("open311", "inform_member_commune"):
+        value = data.get(flag, False)
+        if not isinstance(value, bool):
+            problems.append(Problem(f"procedure.{flag}", _("Cette valeur doit être true ou false.")))
+            value = False
+        settings[flag] = value
     service_slug = data.get("service")
     if service_slug is not None and not isinstance(service_slug, str):
         problems.append(Problem("procedure.service", _("Le service suggéré doit être un identifiant (texte) ou null.")))
