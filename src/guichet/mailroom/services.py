@@ -560,7 +560,7 @@ def answer_mail(mail, *, agent, text, lock_version, postal_address=None):
             notify(citizen, "mail.answer", context, channel=chosen)
             sent_to = Channel(chosen).label
         else:
-            texts = _plain_answer_texts(locked.organisation, context)
+            texts = _plain_answer_texts(locked, context)
             send_email_job.enqueue(locked.organisation_id, locked.sender_email, texts.subject[:200], texts.body)
             sent_to = locked.sender_email
         note = _("Réponse envoyée (%(how)s) :") % {"how": sent_to} + "\n\n" + text
@@ -568,19 +568,17 @@ def answer_mail(mail, *, agent, text, lock_version, postal_address=None):
     return locked
 
 
-def _plain_answer_texts(organisation, context):
-    from guichet.notifications.rendering import TemplateProblem, render_texts
-    from guichet.notifications.services import default_texts, template_texts
+def _plain_answer_texts(mail, context):
+    """The texts of « mail.answer » for a sender without account (the collectivité's wording, else the default:
+    `notifications.services.render_message`), greeted by the name the message gives."""
+    from types import SimpleNamespace
 
-    variables = {
-        "collectivite": {"nom": organisation.name, "adresse": " ".join(organisation.address.split()),
-                         "telephone": organisation.phone},
-        "destinataire": {"civilite": "", "prenom": "", "nom": ""}, "lien": "", **context,
-    }
-    try:
-        return render_texts(template_texts(organisation, "mail.answer"), variables)
-    except TemplateProblem:
-        return render_texts(default_texts("mail.answer"), variables)
+    from guichet.notifications.services import render_message
+
+    parts = sender_address_parts(mail)
+    recipient = SimpleNamespace(civility="", get_civility_display=lambda: "", first_name=parts["first_name"],
+                                last_name=parts["last_name"])
+    return render_message(mail.organisation, recipient, "mail.answer", context)
 
 
 ADDRESS_KEYS = ("first_name", "last_name", "address_line", "postcode", "city")
