@@ -377,3 +377,30 @@ def test_the_agent_continues_their_own_draft_from_the_record(agent, agent_client
     assert "saisi par vous (Téléphone)" in page
     response = agent_client.get(f"/demandes/{draft.tracking_code}/")
     assert response.status_code == 302 and response.url == page_url(draft, "demandeur")
+
+
+def test_once_sent_the_agent_who_entered_it_keeps_the_receipt_not_the_citizens_pages(
+        organisation, agent, agent_client, camille, procedure):
+    """The agent fills the citizen's draft and hands over the receipt; the citizen's pages of the sent request
+    (answers, messages, files) are the citizen's: the agent reads the request in the agents' space."""
+    draft = services.start_on_behalf(version=procedure.current_version, agent=agent, citizen=camille,
+                                     channel="counter")
+    code = draft.tracking_code
+    fill_all(agent_client, draft)
+    assert send(agent_client, draft).url == f"/demandes/{code}/accuse-de-reception/"
+    assert send(agent_client, draft).url == f"/demandes/{code}/accuse-de-reception/"  # a second click
+    assert agent_client.get(f"/demandes/{code}/accuse-de-reception/").status_code == 200
+    assert agent_client.get(f"/demandes/{code}/accuse-de-reception.pdf").status_code == 200
+    for url in (f"/demandes/{code}/", f"/demandes/{code}/message/", f"/demandes/{code}/complement/"):
+        assert agent_client.get(url).status_code == 404, url
+    assert client_for(organisation, camille).get(f"/demandes/{code}/").status_code == 200
+    # Another agent, or another citizen, never opens the citizen's draft or request.
+    other_draft = services.start_on_behalf(version=procedure.current_version, agent=agent, citizen=camille,
+                                           channel="phone")
+    from tests.conftest import make_agent
+
+    colleague = client_for(organisation, make_agent(organisation, email="collegue@example.org"))
+    stranger = client_for(organisation, make_citizen(organisation, email="autre@example.org"))
+    for client in (colleague, stranger):
+        assert client.get(page_url(other_draft, "demandeur")).status_code == 404
+        assert client.get(f"/demandes/{code}/accuse-de-reception/").status_code == 404

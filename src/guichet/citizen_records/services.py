@@ -155,7 +155,7 @@ def take_over(service_request, *, agent, channel):
 
 def fill_url(service_request):
     """Where the agent goes to continue filling this draft: the citizens' filling pages (they let the agent who
-    entered the request in, `service_requests.services.may_access`), at the step it was left."""
+    entered the draft in, `service_requests.services.may_access`), at the step it was left."""
     from guichet.service_requests.views import resume_url
 
     return resume_url(service_request)

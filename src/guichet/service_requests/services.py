@@ -86,12 +86,14 @@ def session_may_follow(http_request, service_request):
     return service_request.citizen_id is None and service_request.tracking_code in session_codes(http_request)
 
 
-def may_access(http_request, service_request):
+def may_access(http_request, service_request, *, receipt=False):
     """Whether the visitor may see (and, while it is a draft, fill in) this request on the citizens' pages.
 
-    Its citizen; the agent of the collectivité who entered it at the counter or on the phone (password and second
-    factor), also on a citizen's behalf; for requests without a citizen, the browser session that made or followed
-    it. Everybody else gets a 404 (the request's existence is not revealed).
+    Its citizen; for requests without a citizen, the browser session that made or followed it; the agent of the
+    collectivité who entered it at the counter or on the phone (password and second factor): a request without a
+    citizen always, a citizen's request while it is a draft and, once sent, its receipt only (`receipt=True`, the
+    receipt pages) — the citizen's exchanges with the service are then read in the agents' space, under its
+    permissions. Everybody else gets a 404 (the request's existence is not revealed).
     """
     user = http_request.user
     if service_request.organisation_id != getattr(http_request.organisation, "pk", None):
@@ -101,7 +103,8 @@ def may_access(http_request, service_request):
     if user.is_authenticated:
         if (service_request.entered_by_id == user.pk and user.organisation_id == service_request.organisation_id
                 and is_verified_agent(user)):
-            return True  # the agent who enters it at the counter or on the phone (also for a citizen's account)
+            # The agent who enters it at the counter or on the phone (also on a citizen's behalf).
+            return service_request.citizen_id is None or service_request.is_draft or receipt
         if service_request.citizen_id is not None:
             return service_request.citizen_id == user.pk
     return session_may_follow(http_request, service_request)

@@ -37,8 +37,9 @@ MY_REQUESTS_PER_PAGE = 20
 # Loading a request the visitor may see
 
 
-def _load(http_request, code):
-    """The request of this collectivité with this tracking code, if the visitor may see it; 404 otherwise."""
+def _load(http_request, code, *, receipt=False):
+    """The request of this collectivité with this tracking code, if the visitor may see it (`receipt`: on the
+    receipt pages, see `services.may_access`); 404 otherwise."""
     canonical = normalise_tracking_code(code)
     if canonical is None:
         raise Http404(_("Demande introuvable."))
@@ -46,7 +47,7 @@ def _load(http_request, code):
         "version", "procedure", "service", "citizen", "organisation"
     )
     service_request = get_object_or_404(queryset, tracking_code=canonical)
-    if not services.may_access(http_request, service_request):
+    if not services.may_access(http_request, service_request, receipt=receipt):
         raise Http404(_("Demande introuvable."))
     return service_request
 
@@ -378,7 +379,7 @@ def summary(http_request, code):
 @require_POST
 def send(http_request, code):
     """`/demandes/<code>/envoyer/` (POST): submits the draft exactly once, whatever the number of clicks."""
-    service_request = _load(http_request, code)
+    service_request = _load(http_request, code, receipt=True)  # a second click goes to the receipt
     if not service_request.is_draft:
         return redirect("service_requests:receipt", service_request.tracking_code)
     try:
@@ -393,7 +394,7 @@ def receipt(http_request, code):
     """The receipt on screen, right after sending (and whenever the citizen wants it again)."""
     from .receipt import receipt_for
 
-    service_request = _load(http_request, code)
+    service_request = _load(http_request, code, receipt=True)
     if service_request.is_draft:
         return redirect(resume_url(service_request))
     context = {"service_request": service_request, "receipt": receipt_for(service_request)}
@@ -415,7 +416,7 @@ def receipt_pdf(http_request, code):
     """`/demandes/<code>/accuse-de-reception.pdf`."""
     from .receipt import receipt_pdf as render_pdf
 
-    service_request = _load(http_request, code)
+    service_request = _load(http_request, code, receipt=True)
     if service_request.is_draft:
         raise Http404(_("Une demande qui n'est pas envoyée n'a pas d'accusé de réception."))
     response = HttpResponse(render_pdf(service_request), content_type="application/pdf")
