@@ -8,13 +8,15 @@ from guichet.citizen_records.history import HistoryItem
 from .models import Contact
 from .services import format_duration, outcome_detail
 
+MAX_ITEMS = 200  # the record shows the most recent contacts (citizen_history keeps 200 in all)
+
 
 def history_items(organisation, citizen):
-    """[HistoryItem] of the citizen's contacts with this collectivité, most recent first."""
+    """[HistoryItem] of the citizen's contacts with this collectivité, most recent first (at most MAX_ITEMS)."""
     contacts = (
         Contact.objects.of(organisation).filter(citizen=citizen)
         .select_related("agent", "transferred_to_service", "transferred_to_agent", "created_request")
-        .order_by("-started_at", "-pk")
+        .order_by("-started_at", "-pk")[:MAX_ITEMS]
     )
     items = []
     for contact in contacts:

@@ -332,11 +332,11 @@ def contacts_of_agent_open(agent, organisation):
 
 
 def requests_of_citizen(organisation, citizen, limit=30):
-    """The citizen's requests in this collectivité an agent may link a contact to (submitted or drafts entered
-    on their behalf), most recent first."""
+    """The citizen's requests in this collectivité an agent may link a contact to (sent ones and drafts, whoever
+    started them; not anonymised ones), most recent first."""
     if citizen is None:
         return ServiceRequest.objects.none()
-    return (ServiceRequest.objects.of(organisation).filter(citizen=citizen)
+    return (ServiceRequest.objects.of(organisation).filter(citizen=citizen, anonymised_at__isnull=True)
             .select_related("version").order_by("-created_at", "-pk")[:limit])
 
 
