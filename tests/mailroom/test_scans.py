@@ -14,22 +14,6 @@ from guichet.mailroom.services import search_mail
 from tests.conftest import client_for, make_agent, make_citizen, make_service
 from tests.mailroom.test_ocr import ELF, PE, assert_key_words, blank_png, letter_png, scanned_pdf, text_pdf
 
-
-
-@pytest.fixture(autouse=True)
-def scan_urls(monkeypatch):
-    """The scan pages under /agents/courrier-entrant/ until `mailroom/urls.py` includes them."""
-    from django.urls import clear_url_caches
-
-    from guichet.mailroom import scan_views
-    from guichet.mailroom import urls as mailroom_urls
-
-    if not any(getattr(pattern, "name", None) == "scan_upload" for pattern in mailroom_urls.urlpatterns):
-        monkeypatch.setattr(mailroom_urls, "urlpatterns", mailroom_urls.urlpatterns + scan_views.scan_urlpatterns)
-    clear_url_caches()
-    yield
-    clear_url_caches()
-
 OCR_JOB = "guichet.mailroom.tasks.ocr_letter"
 UPLOAD = "mailroom:scan_upload"
 
@@ -190,6 +174,42 @@ def test_the_same_scan_sent_twice_is_registered_once(organisation, agent_client)
     assert f"« lettre (copie).png » est déjà enregistré sous le numéro {first.registry_number}" in (
         response.content.decode())
     assert letters_of(organisation).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_scan_uploaded_twice_at_once_is_registered_once(organisation, agent):
+    """A double click on « Enregistrer »: two uploads of the same file at the same moment give one letter, the
+    other is told its number (threads with real row locks on PostgreSQL, one after the other on SQLite)."""
+    import threading
+
+    from django.db import connection
+
+    checked = [scans.check_scan(upload("lettre.png", letter_png())) for _ in range(2)]
+    threaded = connection.vendor == "postgresql"
+    barrier, outcomes = threading.Barrier(2), {}
+
+    def run(index):
+        try:
+            if threaded:
+                barrier.wait(timeout=10)
+            scans.register_scan(organisation, checked[index], received_at=scans.received_at_for(None),
+                                registered_by=agent)
+            outcomes[index] = "ok"
+        except scans.ScanRefused as refusal:
+            outcomes[index] = refusal.message
+        finally:
+            if threaded:
+                connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start() if threaded else thread.run()
+    for thread in threads if threaded else ():
+        thread.join(timeout=30)
+    assert sorted(outcomes) == [0, 1] and list(outcomes.values()).count("ok") == 1, outcomes
+    [letter] = letters_of(organisation)
+    assert any(f"déjà enregistré sous le numéro {letter.registry_number}" in text for text in outcomes.values())
+    assert ocr_jobs().count() == 1 and MailAttachment.objects.count() == 1
 
 
 def test_a_service_of_another_collectivite_is_refused(agent_client, other_organisation):

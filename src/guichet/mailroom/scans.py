@@ -160,20 +160,23 @@ def register_scan(organisation, checked, *, received_at, service=None, sender_na
     stored_name = None
     try:
         with transaction.atomic():
-            duplicate = (IncomingMail.objects.of(organisation).filter(channel=IncomingMail.Channel.POSTAL,
-                                                                      raw_sha256=digest).first())
-            if duplicate is not None:
-                raise ScanRefused(_(
-                    "« %(name)s » est déjà enregistré sous le numéro %(number)s (le %(date)s) : il n'est pas "
-                    "enregistré une seconde fois."
-                ) % {"name": checked.original_name, "number": duplicate.registry_number,
-                     "date": timezone.localtime(duplicate.created_at).strftime("%d/%m/%Y à %H:%M")})
             mail = register_mail(
                 organisation, channel=IncomingMail.Channel.POSTAL, source=IncomingMail.Source.SCAN,
                 received_at=received_at, service=service, sender_name=sender_name, sender_address=sender_address,
                 subject=(_("Courrier numérisé « %(name)s »") % {"name": checked.original_name})[:MAX_SUBJECT],
                 raw_sha256=digest, ocr_status=IncomingMail.OcrStatus.PENDING, registered_by=registered_by,
             )
+            # Checked once the registry counter is locked (register_mail holds its row lock until commit): the
+            # same scan sent twice at once (a double click) waits here for the other upload and sees its letter.
+            duplicate = (IncomingMail.objects.of(organisation).filter(channel=IncomingMail.Channel.POSTAL,
+                                                                      raw_sha256=digest).exclude(pk=mail.pk)
+                         .order_by("pk").first())
+            if duplicate is not None:
+                raise ScanRefused(_(
+                    "« %(name)s » est déjà enregistré sous le numéro %(number)s (le %(date)s) : il n'est pas "
+                    "enregistré une seconde fois."
+                ) % {"name": checked.original_name, "number": duplicate.registry_number,
+                     "date": timezone.localtime(duplicate.created_at).strftime("%d/%m/%Y à %H:%M")})
             attachment = MailAttachment(
                 organisation=organisation, mail=mail, original_name=checked.original_name[:255],
                 content_type=checked.kind.content_type, size=len(checked.content), is_scan=True,
