@@ -404,3 +404,22 @@ def test_once_sent_the_agent_who_entered_it_keeps_the_receipt_not_the_citizens_p
     for client in (colleague, stranger):
         assert client.get(page_url(other_draft, "demandeur")).status_code == 404
         assert client.get(f"/demandes/{code}/accuse-de-reception/").status_code == 404
+
+
+def test_a_citizen_completes_an_agents_only_draft_online_but_only_an_agent_sends_it(
+        organisation, agent, agent_client, camille, agents_procedure):
+    draft = services.start_on_behalf(version=agents_procedure.current_version, agent=agent, citizen=camille,
+                                     channel="phone")
+    citizen_client = client_for(organisation, camille)
+    fill_all(citizen_client, draft)
+    summary = text(citizen_client.get(f"/demandes/{draft.tracking_code}/recapitulatif/"))
+    assert "un agent enverra la demande avec vous" in summary
+    assert f'action="/demandes/{draft.tracking_code}/envoyer/"' not in summary
+    response = send(citizen_client, draft)
+    assert response.status_code == 302 and response.url == f"/demandes/{draft.tracking_code}/recapitulatif/"
+    draft.refresh_from_db()
+    assert draft.is_draft and draft.data  # nothing lost, nothing sent
+    assert not Notification.objects.filter(key="request.receipt").exists()
+    send(agent_client, draft)
+    draft.refresh_from_db()
+    assert draft.is_submitted and draft.events.get(kind=RequestEvent.Kind.SUBMITTED).actor == agent

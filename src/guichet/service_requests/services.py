@@ -152,6 +152,19 @@ def check_may_start(version, user):
         raise StartRefused(_("Cette démarche n'est pas ouverte aux demandes en ligne."))
 
 
+def send_refusal(user, service_request):
+    """Why `user` may not send this draft themselves (French message), or None.
+
+    A draft of an agents-only procedure (`WhoMaySubmit.AGENTS`) that an agent started on a citizen's behalf may be
+    completed by the citizen online, but only a verified agent sends it (the procedure is not done online)."""
+    if service_request.version.who_may_submit == WhoMaySubmit.AGENTS and not is_verified_agent(user):
+        return _(
+            "Cette démarche ne se fait pas en ligne : vos réponses sont enregistrées, un agent enverra la demande "
+            "avec vous à l'accueil de la mairie ou au téléphone."
+        )
+    return None
+
+
 def citizen_context(citizen):
     """(CitizenData or None, household members) of the request's citizen, for pre-fill and household fields."""
     if citizen is None:

@@ -372,6 +372,7 @@ def summary(http_request, code):
         "page_links": [(page.get("title") or page["id"], _step_url(service_request, page["id"]))
                        for page in formdefs.visible_pages(service_request.version.form, service_request.data)],
         "contact_url": _step_url(service_request, services.CONTACT_STEP),
+        "send_refusal": services.send_refusal(http_request.user, service_request),
     })
     return render(http_request, "service_requests/summary.html", context)
 
@@ -382,6 +383,10 @@ def send(http_request, code):
     service_request = _load(http_request, code, receipt=True)  # a second click goes to the receipt
     if not service_request.is_draft:
         return redirect("service_requests:receipt", service_request.tracking_code)
+    refusal = services.send_refusal(http_request.user, service_request)
+    if refusal is not None:
+        messages.error(http_request, refusal)
+        return redirect("service_requests:summary", service_request.tracking_code)
     try:
         service_request, sent = services.submit(service_request, actor=http_request.user)
     except services.Incomplete as incomplete:
