@@ -442,6 +442,14 @@ def _fields_from_headers(parsed):
     }
 
 
+class _SameBytes(Exception):
+    """A delivery without Message-ID whose bytes were stored meanwhile: roll back ours, answer with `mail`."""
+
+    def __init__(self, mail, raw_name):
+        super().__init__(mail.pk)
+        self.mail, self.raw_name = mail, raw_name
+
+
 def receive_raw_email(organisation, raw_bytes, *, source, mailbox=None, service=None, note=""):
     """Store a raw message for `organisation` and enqueue its processing → (mail, created).
 
@@ -465,7 +473,18 @@ def receive_raw_email(organisation, raw_bytes, *, source, mailbox=None, service=
                     organisation, channel=IncomingMail.Channel.EMAIL, source=source, raw_bytes=raw_bytes,
                     mailbox=mailbox, service=service, processing_error=note, **_fields_from_headers(parsed),
                 )
+                if not message_id:
+                    # No unique constraint to answer a concurrent delivery of the same bytes: checked again now
+                    # that register_mail holds the registry counter's row lock (until commit), the other delivery
+                    # committed first and is seen here.
+                    earlier = (IncomingMail.objects.of(organisation).filter(raw_sha256=mail.raw_sha256)
+                               .exclude(pk=mail.pk).order_by("pk").first())
+                    if earlier is not None:
+                        raise _SameBytes(earlier, mail.raw.name)
                 process_incoming_email.enqueue(mail.pk)
+        except _SameBytes as same:
+            IncomingMail.raw.field.storage.delete(same.raw_name)
+            return same.mail, False
         except IntegrityError:
             duplicate = find_duplicate(organisation, message_id=message_id, raw_bytes=raw_bytes)
             if duplicate is None:
