@@ -32,7 +32,9 @@ def register_mail(organisation, *, channel, source, raw_bytes=None, raw_name="me
     """Store a new incoming message (state RECEIVED) with its raw bytes, and give it its registry number.
 
     `fields` are IncomingMail fields (received_at defaults to now). Returns the saved IncomingMail. The caller
-    checks duplicates first (`find_duplicate`) and enqueues the processing in the same transaction.
+    checks duplicates (`find_duplicate`; a check that must see a concurrent delivery is made after this call: the
+    registry counter's row lock taken here is held until the caller's transaction ends) and enqueues the
+    processing in the same transaction. When the message cannot be saved, its raw file is deleted.
     """
     fields.setdefault("received_at", timezone.now())
     stored_name = None
