@@ -137,3 +137,35 @@ def test_numbers_are_normalised():
     assert services.normalise_number("+44 20 7946 0958") == "+442079460958"
     assert services.normalise_number("anonymous") == ""
     assert services.format_number("+33612345678") == "06 12 34 56 78"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_deliveries_of_the_same_call_record_it_once(organisation, secret):
+    """The telephony system retries before the first delivery is answered: both get a 2xx, one call is recorded
+    (threads released together on PostgreSQL, where the unique constraint decides; one after the other on
+    SQLite, whose in-memory test database cannot wait on a lock)."""
+    import threading
+
+    from django.db import connection
+
+    threaded = connection.vendor == "postgresql"
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def deliver():
+        try:
+            if threaded:
+                barrier.wait(timeout=10)
+            statuses.append(post_call(Client(), organisation, CALL, secret).status_code)
+        finally:
+            if threaded:
+                connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start() if threaded else thread.run()
+    if threaded:
+        for thread in threads:
+            thread.join(timeout=30)
+    assert sorted(statuses) == [200, 202]
+    assert IncomingCall.objects.filter(organisation=organisation, call_id="abc-123").count() == 1
