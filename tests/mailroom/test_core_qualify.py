@@ -6,7 +6,7 @@ from django.core import mail as outbox
 
 from guichet.background.testing import run_ready_jobs
 from guichet.mailroom.models import IncomingMail
-from guichet.mailroom.services import HandlingRefused, file_mail, process_mail
+from guichet.mailroom.services import HandlingRefused, create_request_from_mail, file_mail, process_mail
 from guichet.notifications.models import Delivery, Notification
 from guichet.search.services import search_requests
 from guichet.service_requests.models import Attachment, RequestEvent, ServiceRequest
@@ -365,3 +365,17 @@ def test_a_message_still_being_read_cannot_be_qualified_until_its_attachments_ar
     draft = ServiceRequest.objects.get()
     assert Attachment.objects.get(request=draft).original_name == "plan.pdf"
     assert draft.data["description"].startswith("Bonjour,")
+
+
+def test_the_letters_text_stays_searchable_when_the_agent_rewrites_the_answers(make_mail, procedure, agent,
+                                                                               organisation):
+    """The MAIL_RECEIVED event keeps the whole letter: its words find the request even once the agent replaced
+    the pre-filled description by a summary."""
+    scanned = letter(make_mail)
+    draft = create_request_from_mail(scanned, agent=agent, version=procedure.current_version,
+                                     lock_version=scanned.lock_version,
+                                     postal_address={"first_name": "Jean", "last_name": "Durand"})
+    draft.data.update({"objet": "Éclairage public", "description": "Résumé par l'agent."})
+    draft.save()
+    submit(draft, actor=agent)
+    assert list(search_requests(verified(agent), organisation, "lampadaire clignote")) == [draft]
