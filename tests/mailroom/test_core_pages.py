@@ -113,9 +113,18 @@ def test_detail_shows_the_message_files_and_refused_ones(make_mail, agent, organ
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
     assert download["Content-Disposition"].startswith("attachment")
     assert client.get(f"{LIST}pieces/{refused.pk}/").status_code == 404
-    raw = client.get(f"{LIST}{mail.pk}/original/")
+    # The original still holds the refused program: administrators only.
+    assert "seul un administrateur peut le télécharger" in page and f"{mail.pk}/original/" not in page
+    assert client.get(f"{LIST}{mail.pk}/original/").status_code == 404
+    admin = client_for(organisation, make_agent(organisation, email="chef@example.org", is_org_admin=True))
+    assert f"{mail.pk}/original/" in html(admin.get(f"{LIST}{mail.pk}/"))
+    raw = admin.get(f"{LIST}{mail.pk}/original/")
     assert raw.status_code == 200 and raw["Content-Type"] == "message/rfc822"
+    assert raw["Content-Disposition"].startswith("attachment")
     assert b"Subject: Dossier" in b"".join(raw.streaming_content)
+    # Without refused files, the agent downloads it.
+    plain = queued(make_mail, subject="Sans pièce", sender_email="y@example.net")
+    assert client.get(f"{LIST}{plain.pk}/original/").status_code == 200
 
 
 def test_citizens_get_403_and_visitors_are_sent_to_sign_in(make_mail, citizen, organisation):

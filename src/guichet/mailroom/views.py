@@ -11,12 +11,13 @@ from types import SimpleNamespace
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from guichet.agents.permissions import agent_required
+from guichet.agents.permissions import agent_required, is_org_admin
 from guichet.service_requests.files import attachment_response
 from guichet.service_requests.services import StartRefused
 
@@ -107,6 +108,8 @@ def _render_detail(request, mail, *, forms=None, status=200, refusal=""):
             initial={**initial, "service": mail.service_id, "assigned_to": mail.assigned_to_id},
             organisation=request.organisation),
         "needs_address": needs_address,
+        "raw_allowed": bool(mail.raw) and (is_org_admin(request.user)
+                                           or not any(item.refused_reason for item in attachments)),
         "request_url": _request_url(mail.request) if mail.request_id else "",
         # An action refused on a message handled meanwhile (or still being read): its form is no longer shown, the
         # reason is.
@@ -234,11 +237,20 @@ def attachment_download(request, pk):
     return attachment_response(item)
 
 
+def raw_allowed(user, mail):
+    """Whether `user` may download the message as received: its `.eml` still holds the files refused as dangerous
+    (or too big), so a message with a refused file is given to the collectivité's administrators only."""
+    return is_org_admin(user) or not mail.attachments.exclude(refused_reason="").exists()
+
+
 @require_GET
 @agent_required
 def raw_download(request, pk):
-    """The message as received (`.eml`), to the agents who may see it."""
+    """The message as received (`.eml`), to the agents who may see it (`raw_allowed`; 404 otherwise)."""
     mail = get_object_or_404(_mails(request).exclude(raw=""), pk=pk)
+    if not raw_allowed(request.user, mail):
+        raise Http404(_("Ce message contient des pièces refusées : seul un administrateur peut télécharger "
+                        "l'original."))
     if mail.channel == IncomingMail.Channel.EMAIL:
         name, content_type = f"{mail.registry_number}.eml", "message/rfc822"
     else:
