@@ -196,3 +196,13 @@ def test_the_links_and_boxes_of_the_screen_lead_to_working_pages(organisation, s
     contact_page = client.get(f"/agents/appels/contacts/{Contact.objects.get().pk}/").content.decode()
     start = re.search(r'href="([^"]+\?canal=phone)"', contact_page).group(1)
     assert client.get(start.replace("&amp;", "&")).status_code == 200
+
+
+def test_an_overseas_caller_sent_in_the_national_form_pops_their_record(organisation, secret, phone_agent):
+    """« 0692 12 34 56 » is La Réunion (+262), as the citizen's phone was recorded, not a metropolitan +33 6…."""
+    make_citizen(organisation, email="mahe@example.org", first_name="Noémie", last_name="Payet",
+                 phone="+262692123456")  # as the accounts forms record « 0692 12 34 56 »
+    call = _ring(organisation, secret, caller="0692 12 34 56")
+    assert call.caller == "+262692123456"
+    page = unescape(client_for(organisation, phone_agent).get(SCREEN).content.decode())
+    assert "Noémie Payet" in page

@@ -114,12 +114,21 @@ def authenticate(organisation, authorization):
 
 def normalise_number(raw):
     """The E.164 form of a phone number as a telephony system sends it ("0612345678", "+33 6 12…", "0033…"),
-    French by default; "" when it is not a possible number (hidden caller, "anonymous"…)."""
+    French by default; "" when it is not a possible number (hidden caller, "anonymous"…).
+
+    A French number is read as citizens' phones are stored (`accounts.validators.parse_french_phone`: overseas
+    ones too, « 0692 12 34 56 » is La Réunion's +262…), so that the caller is matched; any other possible number
+    is kept as it is (a foreign caller)."""
+    from guichet.accounts.validators import parse_french_phone
+
     text = str(raw or "").strip()
     if not text:
         return ""
     if text.startswith("00"):
         text = "+" + text[2:]
+    french = parse_french_phone(text)
+    if french is not None:
+        return french.as_e164
     try:
         number = phonenumbers.parse(text, "FR")
     except phonenumbers.NumberParseException:
