@@ -38,7 +38,7 @@ class MailboxForm(forms.ModelForm):
         fields = ["name", "host", "port", "security", "username", "password", "folder", "service", "is_active"]
         help_texts = {
             "host": gettext_lazy("Par exemple « imap.saint-aubin.fr », sans « imaps:// »."),
-            "port": gettext_lazy("993 en IMAPS ; 143 sinon (STARTTLS utilisé quand le serveur le propose)."),
+            "port": gettext_lazy("993 en IMAPS ; 143 en général avec STARTTLS (obligatoire : jamais de repli en clair) ou sans chiffrement."),
             "folder": gettext_lazy("Le dossier relevé, « INBOX » pour la boîte de réception."),
             "is_active": gettext_lazy("Les nouveaux messages sont relevés toutes les 2 minutes."),
             "service": gettext_lazy("Les messages relevés sont proposés à ce service pour qualification."),
