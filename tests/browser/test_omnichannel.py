@@ -153,3 +153,31 @@ def test_a_scanned_letter_becomes_a_searchable_request(live_server, page, organi
     page.get_by_role("link", name=code).click()
     text = page.locator("main").inner_text()
     assert "Courrier" in text and "courrier-dupont.png" in text
+
+
+def test_citizens_read_the_faq(live_server, page, organisation, service):
+    """The public FAQ (plain links and a GET form: no script): by theme, searched, a sheet with its procedure;
+    private sheets never listed; axe-core on each page."""
+    procedure = make_procedure(organisation, service, slug="signalement", title="Signaler un problème de voirie",
+                               who="anyone", form=FORM)
+    theme = Theme.objects.create(organisation=organisation, name="Propreté", position=1)
+    write_sheet(organisation, None, question="Comment faire enlever un graffiti ?",
+                answer="<p>Les services techniques enlèvent les graffitis <strong>gratuitement</strong>.</p>",
+                theme=theme, service=service, procedures=[procedure], is_public=True)
+    write_sheet(organisation, None, question="Consigne interne : graffitis sur les bâtiments classés",
+                answer="<p>Appeler l'architecte des bâtiments de France.</p>", theme=theme, service=service)
+    page.set_default_timeout(TIMEOUT)
+    page.goto(site_url(live_server, organisation, "/"))
+    page.get_by_role("link", name="Questions fréquentes").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Questions fréquentes"
+    assert "Consigne interne" not in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Rechercher une question").fill("graffitis")
+    page.get_by_role("button", name="Rechercher").click()
+    results = page.locator("main").inner_text()
+    assert "Comment faire enlever un graffiti ?" in results and "Consigne interne" not in results
+    assert_accessible(page)
+    page.get_by_role("link", name="Comment faire enlever un graffiti ?").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Comment faire enlever un graffiti ?"
+    assert page.get_by_role("link", name="Signaler un problème de voirie").is_visible()
+    assert_accessible(page)
