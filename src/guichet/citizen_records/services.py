@@ -3,8 +3,9 @@
 Public functions other apps call:
 - `citizens_by_phone(organisation, raw_number)` → the citizens of the collectivité with that phone number;
 - `start_on_behalf(version=, agent=, channel=, citizen=None, ...)` → a draft entered by an agent;
-- `fill_url(service_request)` → where the agent continues filling the draft;
-- `real_email(user)` → the citizen's address, "" for a placeholder (`accounts.models.is_placeholder_email`).
+- `fill_url(service_request)` → where the agent continues filling the draft.
+
+A citizen's real address is `User.real_email` ("" for a placeholder, `accounts.models.is_placeholder_email`).
 """
 
 import uuid
@@ -31,11 +32,6 @@ ON_BEHALF_CHANNELS = (
 
 def placeholder_email():
     return f"sans-courriel-{uuid.uuid4().hex}@{PLACEHOLDER_DOMAIN}"
-
-
-def real_email(user):
-    """The citizen's e-mail address, or "" when they have none (placeholder, see accounts.is_placeholder_email)."""
-    return "" if is_placeholder_email(getattr(user, "email", "")) else user.email
 
 
 def citizens(organisation):
@@ -295,7 +291,7 @@ def may_take_over(service_request):
 
 def has_contact_address(citizen):
     """Whether the citizen can be written to electronically (a real e-mail or a phone number)."""
-    return bool(real_email(citizen) or citizen.phone)
+    return bool(citizen.real_email or citizen.phone)
 
 
 CHANNEL_LABELS = {
@@ -323,7 +319,7 @@ class InvitationRefused(Exception):
 
 def may_invite(citizen):
     """A record created by an agent (no password yet) with a real e-mail address."""
-    return bool(real_email(citizen)) and not citizen.has_usable_password() and citizen.anonymised_at is None
+    return bool(citizen.real_email) and not citizen.has_usable_password() and citizen.anonymised_at is None
 
 
 def send_account_invitation(http_request, citizen):

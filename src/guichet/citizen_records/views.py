@@ -87,7 +87,7 @@ def record(request, pk):
         item.channel_label = services.channel_label(item.channel)
     return render(request, "citizen_records/record.html", {
         "citizen": citizen,
-        "email": services.real_email(citizen),
+        "email": citizen.real_email,
         "phone": format_phone(citizen.phone),
         "online_account": citizen.has_usable_password(),
         "may_invite": services.may_invite(citizen),
