@@ -11,10 +11,7 @@ Public functions:
 """
 
 import datetime
-import hashlib
-import hmac
 import re
-import secrets
 
 import phonenumbers
 from django.db import IntegrityError, transaction
@@ -23,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.accounts.models import User
+from guichet.organisations.secrets import hash_secret, new_secret, presented_hash, same_hash
 from guichet.agents.models import Service
 from guichet.service_requests.models import RequestEvent, ServiceRequest
 from guichet.service_requests.services import add_event
@@ -51,14 +49,10 @@ class ContactRefused(Exception):
 # --- the telephony secret --------------------------------------------------------------------------------------
 
 
-def hash_secret(clear):
-    return hashlib.sha256(clear.encode("utf-8")).hexdigest()
-
-
 def generate_secret(organisation, agent=None, label=""):
     """A new secret for the collectivité's telephony system → (TelephonySecret, clear value). Only the hash is
     stored; the clear value is shown once to the administrator who generated it."""
-    clear = SECRET_PREFIX + secrets.token_urlsafe(32)
+    clear = new_secret(SECRET_PREFIX)
     secret = TelephonySecret.objects.create(
         organisation=organisation, label=(label or "").strip()[:100], secret_hash=hash_secret(clear),
         hint=clear[:8], created_by=agent if getattr(agent, "is_authenticated", False) else None,
@@ -92,16 +86,12 @@ def authenticate(organisation, authorization):
     The presented value's hash is compared with every active hash of the collectivité in constant time (no
     early exit, no lookup by the presented value), so that timing tells nothing about the stored hashes.
     """
-    if organisation is None or not authorization:
+    presented = presented_hash(authorization)
+    if organisation is None or presented is None:
         return None
-    scheme, _sep, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 200:
-        return None
-    presented = hash_secret(token)
     found = None
     for secret in active_secrets(organisation):
-        if hmac.compare_digest(secret.secret_hash, presented):
+        if same_hash(secret.secret_hash, presented):
             found = secret
     if found is not None and (found.last_used_at is None
                               or timezone.now() - found.last_used_at > datetime.timedelta(minutes=1)):

@@ -14,7 +14,6 @@ GUICHET_MAIL_ATTACHMENT_MAX_BYTES (10 Mo, one attachment).
 
 import dataclasses
 import datetime
-import hashlib
 import io
 import logging
 import re
@@ -32,6 +31,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from guichet.organisations.secrets import hash_secret, new_secret, presented_hash, same_hash
 
 from .models import IncomingMail, MailAttachment
 from .registry import find_duplicate, register_mail
@@ -583,18 +584,12 @@ def process_stored_email(mail_id):
 SECRET_PREFIX = "gcm_"
 
 
-def hash_secret(clear):
-    return hashlib.sha256(clear.encode("utf-8")).hexdigest()
-
-
 def generate_inbound_secret(organisation, agent=None, service=None):
     """A new secret for the collectivité's mail gateway → (InboundEndpoint, clear value shown once). Replaces the
     previous secret (one endpoint per collectivité): the gateway must be given the new one."""
-    import secrets
-
     from .models import InboundEndpoint
 
-    clear = SECRET_PREFIX + secrets.token_urlsafe(32)
+    clear = new_secret(SECRET_PREFIX)
     with transaction.atomic():
         endpoint = InboundEndpoint.objects.of(organisation).select_for_update().first()
         if endpoint is None:
@@ -619,19 +614,13 @@ def revoke_inbound_secret(organisation):
 def authenticate_inbound(organisation, authorization):
     """The collectivité's InboundEndpoint when `authorization` is `Bearer <its secret>`, else None (the hashes
     are compared in constant time)."""
-    import hmac
-
     from .models import InboundEndpoint
 
-    if organisation is None or not authorization:
+    presented = presented_hash(authorization)
+    if organisation is None or presented is None:
         return None
-    scheme, _sep, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 200:
-        return None
-    presented = hash_secret(token)
     endpoint = InboundEndpoint.objects.of(organisation).select_related("service").first()
     expected = endpoint.secret_hash if endpoint is not None else hash_secret(SECRET_PREFIX)
-    if hmac.compare_digest(expected, presented) and endpoint is not None:
+    if same_hash(expected, presented) and endpoint is not None:
         return endpoint
     return None

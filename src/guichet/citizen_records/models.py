@@ -1,3 +1,0 @@
-"""Models of citizen_records."""
-
-from django.db import models  # noqa: F401
