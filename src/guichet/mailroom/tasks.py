@@ -3,6 +3,8 @@
 - `process_incoming_email(mail_id)`: read a stored e-mail and hand it to `services.process_mail` (enqueued by
   `email_in.receive_raw_email` in the transaction that stores the message).
 - `poll_mailboxes()`: every 2 minutes, fetch the new messages of the active IMAP mailboxes.
+- `resume_stuck_mail()`: every 30 minutes, a message still waiting to be read well after it was stored, whose job
+  is no longer queued (it failed all its tries: database down…), gets its job again — stored, so never lost.
 - `ocr_letter(mail_id)`: read a scanned letter by OCR and file it (enqueued by `scans.register_scan` in the
   transaction that registers the letter). Queue "ocr", low priority: a batch of scans never holds back the
   notifications (`worker --queue-name=ocr` / `--exclude-queues=ocr` to give it its own worker).
@@ -39,3 +41,12 @@ def ocr_letter(mail_id):
     from .scans import read_letter
 
     return read_letter(mail_id)
+
+
+@periodic(every=datetime.timedelta(minutes=30))
+@durable_task(max_attempts=1)
+def resume_stuck_mail():
+    """Every 30 minutes: queue again the processing of messages stuck in « reçu » (see `recovery`)."""
+    from .recovery import resume_stuck_mail as resume
+
+    return resume()
