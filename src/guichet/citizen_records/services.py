@@ -13,12 +13,12 @@ import uuid
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from guichet.accounts.models import User, is_placeholder_email
 from guichet.accounts.validators import parse_french_phone
 from guichet.agents.permissions import is_verified_agent
 from guichet.service_requests import services as request_services
+from guichet.notifications.models import Channel as NotificationChannel
 from guichet.service_requests.models import RequestEvent, ServiceRequest
 
 # A citizen recorded by an agent without e-mail gets this undeliverable address (RFC 2606 « .invalid »): the
@@ -294,11 +294,8 @@ def has_contact_address(citizen):
     return bool(citizen.real_email or citizen.phone)
 
 
-CHANNEL_LABELS = {
-    "web": gettext_lazy("En ligne"), "phone": gettext_lazy("Téléphone"), "counter": gettext_lazy("Accueil"),
-    "email": gettext_lazy("Courriel"), "postal": gettext_lazy("Courrier"), "sms": gettext_lazy("SMS"),
-    "letter": gettext_lazy("Courrier postal"), "api": gettext_lazy("Interface"),
-}
+# The channels of requests (web, phone, counter, postal, email, api) and of notifications (email, sms, letter).
+CHANNEL_LABELS = {**dict(NotificationChannel.choices), **dict(ServiceRequest.Channel.choices)}
 
 
 def channel_label(channel):

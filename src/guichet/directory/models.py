@@ -28,7 +28,7 @@ SEARCH_FIELDS = ("sort_name", "search_names", "search_missions", "search_service
 
 class DirectoryEntry(OrganisationOwned):
     class Kind(models.TextChoices):
-        PERSON = "person", _("Personne")
+        PERSON = "person", pgettext_lazy("fiche de l'annuaire", "Personne")
         SERVICE = "service", _("Service")
 
     organisation = models.ForeignKey(Organisation, verbose_name=_("collectivité"), on_delete=models.CASCADE,
