@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,17 +24,14 @@ from .models import Contact, IncomingCall
 PAGE_SIZE = 50
 
 
-def optional_url(name, *args, query=""):
-    """The URL of another app's page, or "" while that app does not provide it (the link is then left out)."""
-    try:
-        url = reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
+def url_of(name, *args, query=""):
+    """The URL of another app's page (citizen records, knowledge base, directory), with its query string."""
+    url = reverse(name, args=args)
     return f"{url}?{query}" if query else url
 
 
 def _search_urls():
-    return {"knowledge_url": optional_url("knowledge:search"), "directory_url": optional_url("directory:search")}
+    return {"knowledge_url": url_of("knowledge:search"), "directory_url": url_of("directory:search")}
 
 
 def _object_or_404(queryset, pk):
@@ -47,7 +44,7 @@ def _pop_context(request):
     calls = services.pop(request.user, request.organisation)
     for entry in calls:
         for item in entry["citizens"]:
-            item["record_url"] = optional_url("citizen_records:record", item["citizen"].pk)
+            item["record_url"] = url_of("citizen_records:record", item["citizen"].pk)
     return {"calls": calls, "refreshed_at": timezone.now()}
 
 
@@ -59,7 +56,7 @@ def screen(request):
     context.update({
         "open_contacts": services.contacts_of_agent_open(request.user, request.organisation),
         "extension": request.user.phone_extension,
-        "citizen_search_url": optional_url("citizen_records:search"),
+        "citizen_search_url": url_of("citizen_records:search"),
     })
     return render(request, "contact_centre/screen.html", context)
 
@@ -150,10 +147,10 @@ def _contact_page(request, contact, form, status=200):
         "contact": contact, "form": form, "may_log": _may_log(request.user, contact),
         "open_requests": open_requests,
         "number": services.format_number(contact.caller_number),
-        "record_url": optional_url("citizen_records:record", citizen.pk) if citizen else "",
-        "start_request_url": optional_url("citizen_records:start", citizen.pk, query=f"canal={channel}")
+        "record_url": url_of("citizen_records:record", citizen.pk) if citizen else "",
+        "start_request_url": url_of("citizen_records:start", citizen.pk, query=f"canal={channel}")
         if citizen else "",
-        "citizen_search_url": optional_url("citizen_records:search"),
+        "citizen_search_url": url_of("citizen_records:search"),
         "outcome_detail": services.outcome_detail(contact),
         "duration": services.format_duration(contact.duration),
         "number_searched": number_searched, "candidates": candidates,
