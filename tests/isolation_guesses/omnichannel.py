@@ -87,7 +87,7 @@ def omnichannel_guesses():
         "directory:import_preview": ("admin", _pk("directory_import")),
         # Mail room: Montclair's e-mail to qualify and its attachment, its scanned letter, its mailbox.
         **{f"mailroom:{name}": ("admin", _pk("mail")) for name in (
-            "detail", "create_request", "attach", "answer", "file", "assign", "raw")},
+            "detail", "create_request", "attach", "answer", "file", "assign", "identify", "raw")},
         "mailroom:attachment": ("admin", _pk("mail_attachment")),
         "mailroom:scan_read_again": ("admin", _pk("letter")),
         "mailroom:mailbox_edit": ("admin", _pk("mailbox")),

@@ -645,6 +645,32 @@ def file_mail(mail, *, agent, note, lock_version):
     return locked
 
 
+def sender_candidates(mail, text=None, limit=10):
+    """Citizen records the agent may recognise as the sender of a message not linked to one: by the words of
+    `text` (default: the sender's name), at most `limit`, ordered by name; [] without words."""
+    from guichet.citizen_records.services import search_citizens
+
+    text = mail.sender_name if text is None else text
+    if not (text or "").strip():
+        return []
+    return list(search_citizens(mail.organisation, {"nom": text.strip()[:150]})[:limit])
+
+
+def identify_sender(mail, *, agent, citizen, lock_version):
+    """« C'est cet usager » : the message (still to handle) is from this citizen of the collectivité, so that the
+    request made from it is theirs (no second record) and it shows in their history."""
+    from guichet.citizen_records.services import citizens
+
+    if citizen is None or not citizens(mail.organisation).filter(pk=citizen.pk).exists():
+        raise HandlingRefused(_("Choisissez un usager de la collectivité."))
+    with transaction.atomic():
+        locked = _lock_for_handling(mail, agent, lock_version)
+        locked.citizen = citizen
+        locked.lock_version += 1
+        locked.save(update_fields=["citizen", "lock_version"])
+    return locked
+
+
 def assign_mail(mail, *, agent, service, assigned_to, lock_version):
     """Give the message (still to handle) to a service and/or an agent of the collectivité."""
     if service is not None and service.organisation_id != mail.organisation_id:
@@ -661,5 +687,6 @@ def assign_mail(mail, *, agent, service, assigned_to, lock_version):
 
 __all__ = [
     "HandlingRefused", "process_mail", "search_mail", "index_mail", "quoted_codes", "mails_for_agent",
-    "create_request_from_mail", "attach_to_request", "answer_mail", "file_mail", "assign_mail",
+    "create_request_from_mail", "attach_to_request", "answer_mail", "file_mail", "assign_mail", "sender_candidates",
+    "identify_sender",
 ]

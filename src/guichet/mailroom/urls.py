@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/repondre/", views.answer, name="answer"),
     path("<int:pk>/classer/", views.file, name="file"),
     path("<int:pk>/attribuer/", views.assign, name="assign"),
+    path("<int:pk>/expediteur/", views.identify, name="identify"),
     path("<int:pk>/original/", views.raw_download, name="raw"),
     path("pieces/<int:pk>/", views.attachment_download, name="attachment"),
 ]

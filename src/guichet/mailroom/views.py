@@ -81,8 +81,10 @@ def _mail_or_404(request, pk):
     )
 
 
-def _render_detail(request, mail, *, forms=None, status=200, refusal=""):
+def _render_detail(request, mail, *, forms=None, status=200, refusal="", identify_error=""):
     forms = forms or {}
+    sender_search = (request.GET.get("expediteur") if request.method == "GET" else None)
+    sender_search = mail.sender_name if sender_search is None else sender_search[:150]
     initial = {"lock_version": mail.lock_version}
     needs_address = services.needs_postal_record(mail)
     address = services.sender_address_parts(mail) if needs_address else {}
@@ -108,6 +110,10 @@ def _render_detail(request, mail, *, forms=None, status=200, refusal=""):
             initial={**initial, "service": mail.service_id, "assigned_to": mail.assigned_to_id},
             organisation=request.organisation),
         "needs_address": needs_address,
+        "sender_search": sender_search,
+        "identify_error": identify_error if mail.state == IncomingMail.State.TO_QUALIFY else "",
+        "sender_candidates": (services.sender_candidates(mail, sender_search)
+                              if mail.citizen_id is None and mail.state == IncomingMail.State.TO_QUALIFY else []),
         "raw_allowed": bool(mail.raw) and (is_org_admin(request.user)
                                            or not any(item.refused_reason for item in attachments)),
         "request_url": _request_url(mail.request) if mail.request_id else "",
@@ -224,6 +230,30 @@ def assign(request, pk):
     except services.HandlingRefused as refusal:
         return _refused(request, mail, "assign", form, refusal.message)
     return _done(request, mail, _("L'attribution du message est enregistrée."))
+
+
+@require_POST
+@agent_required
+def identify(request, pk):
+    """« C'est cet usager » : link the message to an existing citizen record."""
+    from guichet.citizen_records.services import citizens
+
+    mail = _mail_or_404(request, pk)
+    citizen = citizens(request.organisation).filter(pk=_int(request.POST.get("citizen"))).first()
+    try:
+        services.identify_sender(mail, agent=request.user, citizen=citizen,
+                                 lock_version=request.POST.get("lock_version"))
+    except services.HandlingRefused as refusal:
+        return _render_detail(request, _mail_or_404(request, mail.pk), status=409, refusal=refusal.message,
+                              identify_error=refusal.message)
+    return _done(request, mail, _("Le message est rattaché à la fiche de l'usager."))
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @require_GET
