@@ -149,41 +149,46 @@ def _done(request, mail, message):
     return redirect("mailroom:detail", pk=mail.pk)
 
 
+def _act(request, mail, key, form, action, success):
+    """One agent action on the message's page: the form checked (400, its errors shown), `action(data)` done by
+    the service (409 with its French refusal, the typed text kept), then `success(result)` → the response."""
+    if not form.is_valid():
+        return _render_detail(request, mail, forms={key: form}, status=400)
+    try:
+        result = action(form.cleaned_data)
+    except (services.HandlingRefused, StartRefused) as refusal:
+        return _refused(request, mail, key, form, refusal.message)
+    return success(result)
+
+
 @require_POST
 @agent_required
 def create_request(request, pk):
+    from guichet.citizen_records.services import fill_url
+
     mail = _mail_or_404(request, pk)
     form = CreateRequestForm(request.POST, organisation=request.organisation,
                              needs_address=services.needs_postal_record(mail))
-    if not form.is_valid():
-        return _render_detail(request, mail, forms={"create": form}, status=400)
-    try:
-        draft = services.create_request_from_mail(mail, agent=request.user, version=form.cleaned_data["version"],
-                                                  lock_version=form.cleaned_data["lock_version"],
-                                                  postal_address=form.postal_address())
-    except (services.HandlingRefused, StartRefused) as refusal:
-        return _refused(request, mail, "create", form, refusal.message)
-    from guichet.citizen_records.services import fill_url
 
-    messages.success(request, _(
-        "La demande %(code)s est créée à partir du message %(number)s : complétez-la puis envoyez-la."
-    ) % {"code": draft.tracking_code, "number": mail.registry_number})
-    return redirect(fill_url(draft))
+    def created(draft):
+        messages.success(request, _(
+            "La demande %(code)s est créée à partir du message %(number)s : complétez-la puis envoyez-la."
+        ) % {"code": draft.tracking_code, "number": mail.registry_number})
+        return redirect(fill_url(draft))
+
+    return _act(request, mail, "create", form, lambda data: services.create_request_from_mail(
+        mail, agent=request.user, version=data["version"], lock_version=data["lock_version"],
+        postal_address=form.postal_address()), created)
 
 
 @require_POST
 @agent_required
 def attach(request, pk):
     mail = _mail_or_404(request, pk)
-    form = AttachForm(request.POST)
-    if not form.is_valid():
-        return _render_detail(request, mail, forms={"attach": form}, status=400)
-    try:
-        target = services.attach_to_request(mail, agent=request.user, code=form.cleaned_data["code"],
-                                            lock_version=form.cleaned_data["lock_version"])
-    except services.HandlingRefused as refusal:
-        return _refused(request, mail, "attach", form, refusal.message)
-    return _done(request, mail, _("Le message est ajouté à la demande %(code)s.") % {"code": target.tracking_code})
+    return _act(request, mail, "attach", AttachForm(request.POST), lambda data: services.attach_to_request(
+        mail, agent=request.user, code=data["code"], lock_version=data["lock_version"]),
+        lambda target: _done(request, mail, _("Le message est ajouté à la demande %(code)s.")
+                             % {"code": target.tracking_code}))
 
 
 @require_POST
@@ -191,45 +196,29 @@ def attach(request, pk):
 def answer(request, pk):
     mail = _mail_or_404(request, pk)
     form = AnswerForm(request.POST, needs_address=services.needs_postal_record(mail))
-    if not form.is_valid():
-        return _render_detail(request, mail, forms={"answer": form}, status=400)
-    try:
-        services.answer_mail(mail, agent=request.user, text=form.cleaned_data["text"],
-                             lock_version=form.cleaned_data["lock_version"], postal_address=form.postal_address())
-    except services.HandlingRefused as refusal:
-        return _refused(request, mail, "answer", form, refusal.message)
-    return _done(request, mail, _("La réponse est envoyée à l'expéditeur."))
+    return _act(request, mail, "answer", form, lambda data: services.answer_mail(
+        mail, agent=request.user, text=data["text"], lock_version=data["lock_version"],
+        postal_address=form.postal_address()),
+        lambda _result: _done(request, mail, _("La réponse est envoyée à l'expéditeur.")))
 
 
 @require_POST
 @agent_required
 def file(request, pk):
     mail = _mail_or_404(request, pk)
-    form = FileForm(request.POST)
-    if not form.is_valid():
-        return _render_detail(request, mail, forms={"file": form}, status=400)
-    try:
-        services.file_mail(mail, agent=request.user, note=form.cleaned_data["note"],
-                           lock_version=form.cleaned_data["lock_version"])
-    except services.HandlingRefused as refusal:
-        return _refused(request, mail, "file", form, refusal.message)
-    return _done(request, mail, _("Le message est classé pour information."))
+    return _act(request, mail, "file", FileForm(request.POST), lambda data: services.file_mail(
+        mail, agent=request.user, note=data["note"], lock_version=data["lock_version"]),
+        lambda _result: _done(request, mail, _("Le message est classé pour information.")))
 
 
 @require_POST
 @agent_required
 def assign(request, pk):
     mail = _mail_or_404(request, pk)
-    form = AssignForm(request.POST, organisation=request.organisation)
-    if not form.is_valid():
-        return _render_detail(request, mail, forms={"assign": form}, status=400)
-    try:
-        services.assign_mail(mail, agent=request.user, service=form.cleaned_data["service"],
-                             assigned_to=form.cleaned_data["assigned_to"],
-                             lock_version=form.cleaned_data["lock_version"])
-    except services.HandlingRefused as refusal:
-        return _refused(request, mail, "assign", form, refusal.message)
-    return _done(request, mail, _("L'attribution du message est enregistrée."))
+    return _act(request, mail, "assign", AssignForm(request.POST, organisation=request.organisation),
+                lambda data: services.assign_mail(mail, agent=request.user, service=data["service"],
+                                                  assigned_to=data["assigned_to"], lock_version=data["lock_version"]),
+                lambda _result: _done(request, mail, _("L'attribution du message est enregistrée.")))
 
 
 @require_POST
