@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "guichet.background",
     "guichet.organisations",
     "guichet.accounts",
@@ -88,6 +89,11 @@ INSTALLED_APPS = [
     "guichet.knowledge",
     "guichet.directory",
     "guichet.mailroom",
+    "guichet.api_clients",
+    "guichet.api",
+    "guichet.open311",
+    "guichet.webhooks",
+    "guichet.connectors",
     "guichet.demo",
 ]
 

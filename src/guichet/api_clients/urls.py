@@ -1,0 +1,3 @@
+"""Administrators' pages of the API clients (/agents/admin/api/)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of the open311 app."""
+
+urlpatterns = []
