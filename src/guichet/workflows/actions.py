@@ -11,8 +11,6 @@ Everything an action does is recorded on the request's timeline (`RequestEvent`)
 """
 
 import datetime
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -28,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet.background.tasks import durable_task
+from guichet.connectors.signing import signature
 
 logger = logging.getLogger("guichet.workflows")
 
@@ -543,13 +542,6 @@ def check_webhook(checker, location, action, in_button):
     secret = action.get("secret")
     if not isinstance(secret, str) or len(secret) < 16:
         checker.add(f"{location}.secret", _("Indiquez un secret partagé d'au moins 16 caractères."))
-
-
-def signature(secret, body, timestamp):
-    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, like Stripe's webhooks."""
-    payload = f"{timestamp}.".encode() + body
-    digest = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
 
 
 def run_webhook(ctx, action):
