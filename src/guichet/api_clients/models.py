@@ -8,11 +8,14 @@ minute in the database, so that every stateless web process applies the same lim
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet.organisations.models import OrganisationOwned
+
+MIN_RATE_LIMIT, MAX_RATE_LIMIT = 1, 10_000
 
 
 class Scope(models.TextChoices):
@@ -33,6 +36,7 @@ class ApiClient(OrganisationOwned):
     hint = models.CharField(_("début du secret"), max_length=12)
     rate_limit = models.PositiveIntegerField(
         _("appels par minute"), default=120,
+        validators=[MinValueValidator(MIN_RATE_LIMIT), MaxValueValidator(MAX_RATE_LIMIT)],
         help_text=_("Au-delà, l'API répond 429 jusqu'à la minute suivante."),
     )
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
@@ -73,3 +77,4 @@ class RateWindow(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client", "start"], name="unique_rate_window")]
+        indexes = [models.Index(fields=["start"], name="rate_window_start")]  # the clean-up
