@@ -38,7 +38,9 @@ def durable_task(function=None, *, max_attempts=None, queue_name=DEFAULT_TASK_QU
             try:
                 return func(*args, **kwargs)
             except Exception as error:
-                limit = max_attempts or settings.GUICHET_TASK_MAX_ATTEMPTS
+                # `max_attempts` may be a function of the job's arguments (e.g. a connector's own limit).
+                limit = (max_attempts(*args, **kwargs) if callable(max_attempts) else max_attempts) or \
+                    settings.GUICHET_TASK_MAX_ATTEMPTS
                 if _attempt >= limit:
                     raise
                 job.using(run_after=timezone.now() + backoff_delay(_attempt)).enqueue(

@@ -531,9 +531,20 @@ def run_generate_document(ctx, action):
 
 
 # --- webhook ------------------------------------------------------------------------------------------
+#
+# Two forms: {"type": "webhook", "url": ..., "secret": ...} POSTs the request, signed, to a fixed address;
+# {"type": "webhook", "connector": "<slug>", "method": "POST", "path": "/dossiers", "mapping": {...}} calls a
+# connector of the collectivité (guichet.connectors: authentication, time-out, number of tries) and writes the
+# mapped values of its JSON answer into the request's data (`reponses.<variable>` in documents, `data` in the
+# next calls). Both send the same body and run in the background job `call_webhook`.
+
+WEBHOOK_CONNECTOR_KEYS = {"type", "connector", "method", "path", "mapping"}
 
 
 def check_webhook(checker, location, action, in_button):
+    if "connector" in action:
+        check_connector_webhook(checker, location, action)
+        return
     url = action.get("url")
     try:
         URLValidator(schemes=["http", "https"])(url if isinstance(url, str) else "")
@@ -544,11 +555,36 @@ def check_webhook(checker, location, action, in_button):
         checker.add(f"{location}.secret", _("Indiquez un secret partagé d'au moins 16 caractères."))
 
 
-def run_webhook(ctx, action):
-    """Call an external service: POST of the request as JSON, signed, by a background job retried on failure;
-    each response (status and start of the body) is recorded on the timeline."""
+def check_connector_webhook(checker, location, action):
+    """The connector form. The checker does not know the collectivité: the slug's form is checked here, an
+    unknown or deactivated connector is reported on the request's timeline when the action runs."""
+    from guichet.connectors.models import SLUG_PATTERN
+    from guichet.connectors.services import METHODS, check_mapping, check_path
+
+    slug = action.get("connector")
+    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
+        checker.add(f"{location}.connector", _("Indiquez l'identifiant d'un connecteur (lettres minuscules, "
+                                               "chiffres, tirets)."))
+    if "url" in action or "secret" in action:
+        checker.add(location, _("Un appel par connecteur ne prend ni adresse (url) ni secret : ils sont ceux du "
+                                "connecteur."))
+    unknown = sorted(set(action) - WEBHOOK_CONNECTOR_KEYS - {"url", "secret"})
+    if unknown:
+        checker.add(location, _("Clés inconnues : %(keys)s.") % {"keys": ", ".join(map(str, unknown))})
+    if action.get("method", "POST") not in METHODS:
+        checker.add(f"{location}.method", _("Méthode HTTP inconnue : choisissez parmi %(methods)s.") % {
+            "methods": ", ".join(METHODS)})
+    problem = check_path(action.get("path", ""))
+    if problem:
+        checker.add(f"{location}.path", problem)
+    if "mapping" in action:
+        for _target, message in check_mapping(action["mapping"]):
+            checker.add(f"{location}.mapping", message)
+
+
+def webhook_body(ctx):
     request = ctx.request
-    body = json.dumps({
+    return json.dumps({
         "event": ctx.reason or "workflow",
         "request": request.tracking_code,
         "procedure": request.procedure.slug,
@@ -556,8 +592,38 @@ def run_webhook(ctx, action):
         "status": request.status,
         "data": request.data,
     }, ensure_ascii=False, sort_keys=True)
-    call_webhook.enqueue(request.pk, ctx.path, body)
+
+
+def _active_connector(organisation_id, slug):
+    from guichet.connectors.models import Connector
+
+    return Connector.objects.filter(organisation_id=organisation_id, slug=slug, is_active=True).first()
+
+
+def run_webhook(ctx, action):
+    """Call an external service: the request as JSON, by a background job retried on failure; each response
+    (status and start of the body, and what the mapping stored) is recorded on the timeline."""
+    request = ctx.request
+    if "connector" in action:
+        connector = _active_connector(request.organisation_id, action["connector"])
+        if connector is None:
+            _event(ctx, "webhook", text=_("Appel impossible : le connecteur « %(slug)s » n'existe pas ou est "
+                                          "désactivé.") % {"slug": action["connector"]},
+                   data={"connector": action["connector"], "error": "unknown"})
+            return
+        call_webhook.enqueue(request.pk, ctx.path, webhook_body(ctx))
+        _event(ctx, "webhook", text=_("Appel du connecteur « %(name)s » programmé.") % {"name": connector.name},
+               data={"connector": connector.slug})
+        return
+    call_webhook.enqueue(request.pk, ctx.path, webhook_body(ctx))
     _event(ctx, "webhook", text=_("Appel de %(url)s programmé.") % {"url": action["url"]}, data={"url": action["url"]})
+
+
+def describe_webhook(action):
+    if "connector" in action:
+        return _("Appeler le connecteur « %(c)s » (%(m)s %(p)s)") % {
+            "c": action.get("connector"), "m": action.get("method", "POST"), "p": action.get("path") or "/"}
+    return _("Appeler %(u)s") % {"u": action.get("url")}
 
 
 def _resolve(defn, path):
@@ -571,9 +637,25 @@ class WebhookFailed(Exception):
     pass
 
 
-@durable_task
+def _webhook_attempts(request_id, path, body):
+    """How many tries a webhook job gets: its connector's own number, else the platform's default."""
+    from guichet.connectors.models import Connector
+    from guichet.service_requests.models import ServiceRequest
+
+    try:
+        service_request = ServiceRequest.objects.select_related("version").get(pk=request_id)
+        slug = _resolve(service_request.version.workflow, path).get("connector")
+    except Exception:  # noqa: BLE001 — the default applies to whatever cannot be resolved
+        return None
+    if not slug:
+        return None
+    return Connector.objects.filter(organisation_id=service_request.organisation_id, slug=slug).values_list(
+        "max_attempts", flat=True).first()
+
+
+@durable_task(max_attempts=_webhook_attempts)
 def call_webhook(request_id, path, body):
-    """Background job: POST `body` to the webhook found at `path` in the request's workflow snapshot."""
+    """Background job: send `body` to the webhook found at `path` in the request's workflow snapshot."""
     import requests
 
     from guichet.service_requests.models import ServiceRequest
@@ -581,6 +663,8 @@ def call_webhook(request_id, path, body):
 
     service_request = ServiceRequest.objects.select_related("version").get(pk=request_id)
     action = _resolve(service_request.version.workflow, path)
+    if "connector" in action:
+        return call_connector_webhook(service_request, action, body)
     raw = body.encode()
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -601,6 +685,49 @@ def call_webhook(request_id, path, body):
     if not 200 <= response.status_code < 300:
         raise WebhookFailed(f"HTTP {response.status_code}")
     return response.status_code
+
+
+def call_connector_webhook(service_request, action, body):
+    """The connector form of the job: call through guichet.connectors, record the answer, apply the mapping.
+
+    A failure the service may get over (no connection, time-out, 5xx, 429) raises, so the job is tried again
+    up to the connector's number of tries; a refusal (other 4xx, invalid JSON, too large) is only recorded."""
+    from guichet.connectors.services import ConnectorError, call, store_mapped
+    from guichet.service_requests.services import add_event
+
+    slug = action["connector"]
+    connector = _active_connector(service_request.organisation_id, slug)
+    if connector is None:
+        add_event(service_request, "webhook", text=_("Appel impossible : le connecteur « %(slug)s » n'existe pas ou "
+                                                     "est désactivé.") % {"slug": slug},
+                  data={"connector": slug, "error": "unknown"})
+        return "connecteur introuvable"
+    mapping = action.get("mapping") or {}
+    try:
+        response = call(connector, action.get("method", "POST"), action.get("path", ""), body=body.encode(),
+                        expect_json=bool(mapping))
+    except ConnectorError as error:
+        add_event(service_request, "webhook", text=_("Échec de l'appel du connecteur « %(name)s » : %(error)s") % {
+            "name": connector.name, "error": error.message},
+            data={"connector": slug, "status": error.status, "error": error.message, "body": error.body})
+        if error.retryable:
+            raise WebhookFailed(error.message) from error
+        return error.status
+    data = {"connector": slug, "status": response.status, "body": response.text[:WEBHOOK_BODY_KEEP]}
+    text = _("Réponse %(status)s du connecteur « %(name)s ».") % {"status": response.status, "name": connector.name}
+    if mapping:
+        stored, missing, refused = store_mapped(service_request, mapping, response.json)
+        data.update({"stored": stored, "missing": missing, "refused": refused})
+        if stored:
+            text += " " + _("Enregistré : %(names)s.") % {"names": ", ".join(stored)}
+        if missing:
+            text += " " + _("Absent de la réponse, non modifié : %(names)s.") % {
+                "names": ", ".join(f"{target} ({mapping[target]})" for target in missing)}
+        if refused:
+            text += " " + _("Non modifié car c'est une réponse de l'usager : %(names)s.") % {
+                "names": ", ".join(refused)}
+    add_event(service_request, "webhook", text=text, data=data)
+    return response.status
 
 
 # --- set_deadline -------------------------------------------------------------------------------------
@@ -679,7 +806,7 @@ ACTIONS = {
         ActionType("generate_document", gettext_lazy("Produire un document PDF"), check_generate_document,
                    run_generate_document, lambda a: _("Produire le document « %(t)s »") % {"t": a.get("title")}),
         ActionType("webhook", gettext_lazy("Appeler un service externe (webhook)"), check_webhook, run_webhook,
-                   lambda a: _("Appeler %(u)s") % {"u": a.get("url")}),
+                   describe_webhook),
         ActionType("set_deadline", gettext_lazy("Fixer la date limite"), check_set_deadline, run_set_deadline,
                    lambda a: _("Date limite : délai de la démarche") if a.get("from_procedure") else
                    (_("Date limite : dans %(n)s jours ouvrés") if a.get("working_days") else

@@ -1,8 +1,12 @@
 """Forms of the workflow editor."""
 
+import json
+
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from guichet.connectors.services import METHODS as WEBHOOK_METHODS
 
 from .actions import ACTIONS
 from .validation import HEX_COLOUR, ROLES, _Checker
@@ -128,6 +132,21 @@ class ActionForm(forms.Form):
     url = forms.CharField(label=gettext_lazy("Adresse du service externe (webhook)"), required=False, max_length=500)
     secret = forms.CharField(label=gettext_lazy("Secret partagé (webhook, 16 caractères au moins)"), required=False,
                              max_length=200)
+    connector = forms.CharField(
+        label=gettext_lazy("Identifiant du connecteur (webhook par connecteur, au lieu de l'adresse et du secret)"),
+        required=False, max_length=50,
+        help_text=gettext_lazy("Un connecteur déclaré dans Administration › Connecteurs, par exemple « etat-civil »."))
+    method = forms.ChoiceField(label=gettext_lazy("Méthode HTTP (webhook par connecteur)"), required=False,
+                               initial="POST",
+                               choices=[(method, method) for method in WEBHOOK_METHODS])
+    path = forms.CharField(label=gettext_lazy("Chemin ajouté à l'adresse du connecteur (webhook par connecteur)"),
+                           required=False, max_length=500, help_text=gettext_lazy("Par exemple « /dossiers »."))
+    mapping = forms.CharField(
+        label=gettext_lazy("Correspondance de la réponse (webhook par connecteur, JSON)"), required=False,
+        max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("{\"variable\": \"chemin.dans.la.reponse\"}, par exemple "
+                               "{\"numero_dossier\": \"dossier.numero\"} : la valeur est enregistrée dans la "
+                               "demande ({{ reponses.numero_dossier }} dans les documents)."))
     days = forms.IntegerField(label=gettext_lazy("Nombre de jours (date limite, anonymisation)"), required=False,
                               min_value=1, max_value=36500)
     working_days = forms.BooleanField(label=gettext_lazy("Jours ouvrés (date limite)"), required=False)
@@ -178,7 +197,19 @@ class ActionForm(forms.Form):
         elif kind == "generate_document":
             action.update({"title": (data.get("title") or "").strip(), "template": data.get("template") or ""})
         elif kind == "webhook":
-            action.update({"url": (data.get("url") or "").strip(), "secret": data.get("secret") or ""})
+            if (data.get("connector") or "").strip():
+                action.update({"connector": data["connector"].strip(), "method": data.get("method") or "POST",
+                               "path": (data.get("path") or "").strip()})
+                mapping = (data.get("mapping") or "").strip()
+                if mapping:
+                    try:
+                        action["mapping"] = json.loads(mapping)
+                    except ValueError:
+                        self.add_error("mapping", _("La correspondance n'est pas du JSON valide : écrivez par exemple "
+                                                    "{\"numero_dossier\": \"dossier.numero\"}."))
+                        return data
+            else:
+                action.update({"url": (data.get("url") or "").strip(), "secret": data.get("secret") or ""})
         elif kind == "set_deadline":
             if data.get("from_procedure"):
                 action["from_procedure"] = True
@@ -192,6 +223,7 @@ class ActionForm(forms.Form):
         field_of = {"status": "status", "then": "then", "service": "service", "agent": "agent", "to": "to",
                     "address": "address", "message": "message" if kind == "notify" else "text", "text": "text",
                     "title": "title", "template": "template", "url": "url", "secret": "secret", "days": "days",
+                    "connector": "connector", "method": "method", "path": "path", "mapping": "mapping",
                     "working_days": "working_days", "message_required": "message_required"}
         for problem in checker.problems:
             leaf = problem.location.split(".")[-1] if "." in problem.location else ""
