@@ -9,6 +9,17 @@ from guichet.agents.models import Service
 from .models import MAX_RATE_LIMIT, MIN_RATE_LIMIT, Scope
 
 
+class ServicesField(forms.ModelMultipleChoiceField):
+    """Identifiers that are not integers of the database's range are refused before any query (never a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not str(pk).isdigit() or not 0 < int(pk) < 2**63:
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                            params={"value": pk})
+        return super()._check_values(value)
+
+
 def scope_choices():
     return [(scope.value, f"{scope.label} ({scope.value})") for scope in Scope]
 
@@ -32,7 +43,7 @@ class ApiClientForm(forms.Form):
         error_messages={"required": _("Cochez au moins une permission."),
                         "invalid_choice": _("Choisissez des permissions de la liste.")},
     )
-    services = forms.ModelMultipleChoiceField(
+    services = ServicesField(
         label=_("Services"), queryset=Service.objects.none(), required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("Le client ne voit et ne traite que les demandes de ces services ; aucun choisi : tous les "
