@@ -27,7 +27,8 @@ class ProcedureSettingsForm(forms.ModelForm):
         model = Procedure
         fields = [
             "title", "slug", "theme", "short_description", "documents_needed", "who_may_submit", "service",
-            "deadline_amount", "deadline_unit", "silence_means", "keywords", "workflow", "inform_member_commune",
+            "deadline_amount", "deadline_unit", "silence_means", "keywords", "workflow", "open311",
+            "inform_member_commune",
         ]
         widgets = {
             "short_description": forms.Textarea(attrs={"rows": 3}),
@@ -47,6 +48,10 @@ class ProcedureSettingsForm(forms.ModelForm):
         self.fields["deadline_amount"].min_value = 0
         self.fields["deadline_amount"].widget.attrs["max"] = 3650
         self.fields["short_description"].max_length = 1000
+        self.fields["open311"].help_text = _(
+            "Les demandes de cette démarche (lieu, statut, dates ; jamais le demandeur) sont publiées sur "
+            "/open311/v2/ et les applications de signalement (FixMyStreet…) peuvent en déposer."
+        )
         if not organisation.is_intercommunal:
             del self.fields["inform_member_commune"]  # only an intercommunal body has member communes
 
