@@ -210,7 +210,11 @@ def test_another_collectivite_s_client_is_a_404(organisation, other_organisation
     assert services.authenticate_bearer(organisation, f"Bearer {clear}") == client
 
 
-def test_the_pages_in_english(admin_client_org, organisation, make_client):
+def test_the_pages_in_english(admin_client_org, organisation, make_client, settings):
     make_client(organisation)
-    response = admin_client_org.get(LIST, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200
+    admin_client_org.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch's choice
+    response = admin_client_org.get(LIST)
+    text = _errors(response)
+    assert response.status_code == 200 and "API clients" in text and "Calls this minute" in text
+    response = admin_client_org.post(CREATE, _posted(rate_limit="0"))
+    assert "Enter a whole number of calls per minute, from 1 to 10,000." in _errors(response)
