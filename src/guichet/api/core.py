@@ -20,7 +20,8 @@ import importlib.util
 import logging
 from typing import List, Optional
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -352,6 +353,12 @@ def _http_error(request, exc):
     detail = HTTP_DETAILS.get(message.split(" (")[0])
     code = "csrf" if message == "CSRF check Failed" else None
     return problem(request, exc.status_code, detail or TITLES.get(exc.status_code, _("Erreur")), code=code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return problem(request, 413, _("Le corps de la requête dépasse la taille permise (%(size)s Mo).") % {
+        "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)})
 
 
 @api.exception_handler(Http404)
