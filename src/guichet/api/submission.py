@@ -286,7 +286,9 @@ def submit_answers(version, answers, *, channel=None, citizen=None, contact_name
     """
     import guichet.formdefs as formdefs
     from guichet.accounts.models import is_placeholder_email
+    from guichet.formdefs.cleaning import merge_page_answers
     from guichet.formdefs.computed import profile_context
+    from guichet.formdefs.schema import page_fields
     from guichet.formdefs.schema import pages as form_pages
     from guichet.service_requests import files as request_files
     from guichet.service_requests import services
@@ -357,9 +359,14 @@ def submit_answers(version, answers, *, channel=None, citizen=None, contact_name
             # A field already refused for its type keeps that (more precise) message.
             if key not in errors and name.split("__")[0] not in errors:
                 errors[key] = _first(messages)
+        if page_errors:
+            # The page is refused, but the pages after it are checked too: their conditions read the answers
+            # of this page that were not refused (as sent), so that every error is reported at once.
+            refused_ids = {name.split("__")[0] for name in page_errors}
+            page_answers = {field.get("id"): given[field.get("id")] for field in page_fields(page)
+                            if field.get("id") in given and field.get("id") not in refused_ids
+                            and field.get("id") not in errors and given[field.get("id")] is not None}
         if page_answers:
-            from guichet.formdefs.cleaning import merge_page_answers
-
             cleaned = merge_page_answers(defn, page.get("id"), cleaned, page_answers)
     extra = []
     if files:

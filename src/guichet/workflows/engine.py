@@ -185,6 +185,9 @@ def roles_of(request, user):
     """The roles `user` holds on `request`: agent/manager of its service, admin of its collectivité."""
     from guichet.agents.models import Membership
 
+    acting_roles = getattr(user, "workflow_roles", None)
+    if callable(acting_roles):  # an API client acting through the REST API (guichet.api.request_services)
+        return set(acting_roles(request))
     if not (user and user.is_authenticated and getattr(user, "is_agent", False) and user.is_active):
         return set()
     if user.organisation_id != request.organisation_id:
