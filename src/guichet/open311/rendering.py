@@ -8,11 +8,14 @@ specification names for that list (`<services><service>…`, `<service_requests>
 
 import datetime
 import json
+import re
 
 from django.http import HttpResponse
 from django.utils import timezone
 from lxml import etree
 
+# Characters XML 1.0 cannot carry (dropped from the XML answers).
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 # The element of each item of a list, by the list's element name.
@@ -54,7 +57,7 @@ def _text(value):
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(_plain(value))
+    return XML_INVALID.sub("", str(_plain(value)))
 
 
 def _fill(element, value):

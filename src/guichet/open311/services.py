@@ -53,9 +53,10 @@ FMS_STATUSES = (
     "NOT_COUNCILS_RESPONSIBILITY", "NO_FURTHER_ACTION", "INTERNAL_REFERRAL",
 )
 Kind = RequestEvent.Kind
-# The citizen-visible events published as updates (the citizen's own words are not: FixMyStreet sent them).
+# The citizen-visible events published as updates (not the citizen's own words, which FixMyStreet sent, nor the
+# submission itself: the entry into the workflow's initial status follows it).
 UPDATE_KINDS = (
-    Kind.SUBMITTED, Kind.STATUS_CHANGED, Kind.MESSAGE_AGENT, Kind.ANSWER, Kind.INFORMATION_REQUESTED,
+    Kind.STATUS_CHANGED, Kind.MESSAGE_AGENT, Kind.ANSWER, Kind.INFORMATION_REQUESTED,
     Kind.REOPENED, Kind.REOPEN_REFUSED, Kind.MERGED, Kind.WITHDRAWN,
 )
 # Characters XML 1.0 cannot carry.
@@ -584,7 +585,6 @@ def _zipcode(address):
 
 def request_item(service_request):
     """One request of GET requests: nothing about the person who made it."""
-    extra = getattr(service_request, "open311", None)
     try:
         extra = service_request.open311
     except Open311Request.DoesNotExist:
