@@ -11,6 +11,15 @@ from .models import EVENT_LABELS, Delivery, Event, Subscription
 ALL, SOME = "all", "some"
 
 
+class CheckboxList(forms.CheckboxSelectMultiple):
+    """Checkboxes whose field id is the first box's, so that the error summary's link reaches the group."""
+
+    def id_for_label(self, id_, index=None):
+        if index is None and id_:
+            return f"{id_}_0"
+        return super().id_for_label(id_, index)
+
+
 class SubscriptionForm(forms.Form):
     name = forms.CharField(label=_("Nom"), max_length=120, help_text=_(
         "Pour vous y retrouver : « Logiciel d'état civil », « Application mobile »…"))
@@ -18,7 +27,7 @@ class SubscriptionForm(forms.Form):
         "Adresse complète en http:// ou https:// ; les événements y sont envoyés en POST, au format JSON."),
         widget=forms.URLInput)
     events = forms.MultipleChoiceField(label=_("Événements"), choices=Event.choices,
-                                       widget=forms.CheckboxSelectMultiple)
+                                       widget=CheckboxList)
     scope = forms.ChoiceField(label=_("Démarches concernées"), widget=forms.RadioSelect, initial=ALL, choices=[
         (ALL, _("Toutes les démarches de la collectivité (y compris celles créées plus tard)")),
         (SOME, _("Seulement les démarches choisies ci-dessous")),
