@@ -75,7 +75,7 @@ def test_button_calls_the_connector_and_maps_its_answer(organisation, service, s
     assert event.data["status"] == 201 and event.data["connector"] == "etat-civil"
     assert event.data["stored"] == {"numero_dossier": "EC-2026-042", "guichet_ref": "R-9"}
     assert event.data["missing"] == ["absent"] and event.data["refused"] == ["motif"]
-    assert "Enregistré : numero_dossier, guichet_ref." in event.text
+    assert "Enregistré : guichet_ref, numero_dossier." in event.text
     assert "Absent de la réponse, non modifié : absent (dossier.inconnu)." in event.text
     assert "réponse de l'usager : motif" in event.text
     assert not event.visible_to_citizen

@@ -717,9 +717,10 @@ def call_connector_webhook(service_request, action, body):
     text = _("Réponse %(status)s du connecteur « %(name)s ».") % {"status": response.status, "name": connector.name}
     if mapping:
         stored, missing, refused = store_mapped(service_request, mapping, response.json)
+        missing, refused = sorted(missing), sorted(refused)  # JSONB does not keep the mapping's order
         data.update({"stored": stored, "missing": missing, "refused": refused})
         if stored:
-            text += " " + _("Enregistré : %(names)s.") % {"names": ", ".join(stored)}
+            text += " " + _("Enregistré : %(names)s.") % {"names": ", ".join(sorted(stored))}
         if missing:
             text += " " + _("Absent de la réponse, non modifié : %(names)s.") % {
                 "names": ", ".join(f"{target} ({mapping[target]})" for target in missing)}
