@@ -139,7 +139,7 @@ def test_the_list_page_makes_a_bounded_number_of_queries(admin_client_org, organ
     for n in range(15):
         client, _clear = make_client(organisation, name=f"Client {n}", services=services_[: n % 3])
         services.check_rate(client)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(8):  # session, user, device, collectivité…; clients + their services
         response = admin_client_org.get(LIST)
     assert response.status_code == 200 and len(response.context["clients"]) == 15
 

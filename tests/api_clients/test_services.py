@@ -130,6 +130,13 @@ def test_old_rate_windows_are_cleaned_up(organisation, make_client):
     assert RateWindow.objects.count() == 2
 
 
+def test_the_clean_up_is_a_periodic_job():
+    from guichet.background.scheduler import registry
+
+    job = registry.jobs[tasks.clean_up_rate_windows.module_path]
+    assert job.every == datetime.timedelta(hours=1)
+
+
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="concurrent writers need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_calls_lose_no_count(organisation, make_client):
