@@ -240,3 +240,32 @@ def test_editor_form_builds_the_connector_action():
                      definition=definition)
     assert old.is_valid() and old.action == {"type": "webhook", "url": "https://example.org/hook",
                                              "secret": "0123456789abcdef"}
+
+
+def test_the_workflow_editor_adds_a_connector_call(organisation, admin_client_org):
+    from tests.workflows.conftest import make_workflow
+
+    workflow = make_workflow(organisation)
+    url = f"/agents/admin/circuits/{workflow.pk}/statuts/recue/boutons/accepter/actions/nouvelle/"
+    page = admin_client_org.get(url).content.decode()
+    assert "Identifiant du connecteur" in page and "Correspondance de la réponse" in page
+    response = admin_client_org.post(url, {
+        "action-type": "webhook", "action-connector": "etat-civil", "action-method": "POST",
+        "action-path": "/dossiers", "action-mapping": '{"numero_dossier": "dossier.numero"}'})
+    assert response.status_code == 302
+    workflow.refresh_from_db()
+    assert workflow.definition["statuses"][0]["buttons"][0]["actions"][-1] == {
+        "type": "webhook", "connector": "etat-civil", "method": "POST", "path": "/dossiers",
+        "mapping": {"numero_dossier": "dossier.numero"}}
+    before = copy.deepcopy(workflow.definition)
+    for data, message in [
+        ({"action-connector": "etat-civil", "action-mapping": "[1"}, "pas du JSON valide"),
+        ({"action-connector": "etat-civil", "action-mapping": '{"Numéro": "a"}'}, "nom de variable valide"),
+        ({"action-connector": "etat-civil", "action-path": "/../admin"}, "« .. »"),
+        ({"action-connector": "Etat Civil"}, "identifiant d'un connecteur"),
+    ]:
+        response = admin_client_org.post(url, {"action-type": "webhook", "action-method": "POST", **data})
+        assert response.status_code == 200
+        assert message in response.content.decode().replace("&#x27;", "'").replace("&quot;", '"'), data
+    workflow.refresh_from_db()
+    assert workflow.definition == before
