@@ -187,11 +187,13 @@ def parse_datetime(params, name):
     text = value.replace(" ", "+") if re.search(r"\d \d\d:?\d\d$", value) else value  # "+01:00" sent unescaped
     try:
         parsed = datetime.datetime.fromisoformat(text)
-    except ValueError:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        if not 1900 <= parsed.astimezone(datetime.timezone.utc).year <= 2999:
+            raise ValueError(value)
+    except (ValueError, OverflowError):
         raise Open311Error(400, _("%(name)s n'est pas une date valide (format attendu : 2026-12-01T14:05:00+01:00).")
                            % {"name": name}) from None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
     return parsed
 
 
