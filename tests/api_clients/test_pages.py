@@ -148,6 +148,8 @@ def test_the_list_page_makes_a_bounded_number_of_queries(admin_client_org, organ
     ({"name": ""}, "name", "Indiquez le nom du client."),
     ({"name": "   "}, "name", "Indiquez le nom du client."),
     ({"name": "x" * 121}, "name", "Le nom ne peut dépasser 120 caractères."),
+    ({"name": "Logiciel\x00"}, "name", "Le caractère nul n’est pas autorisé."),
+    ({"description": "x" * 2001}, "description", "La description ne peut dépasser 2 000 caractères."),
     ({"scopes": []}, "scopes", "Cochez au moins une permission."),
     ({"scopes": ["requests:read", "admin:all"]}, "scopes", "Choisissez des permissions de la liste."),
     ({"rate_limit": "0"}, "rate_limit", "de 1 à 10 000"),
