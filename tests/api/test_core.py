@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from guichet.api_clients import services as clients
-from tests.conftest import client_for, host_of, make_citizen
+from tests.conftest import client_for, host_of
 
 from .conftest import assert_problem, bearer, body, make_api_client
 
@@ -164,3 +164,24 @@ def test_docs_use_local_swagger_assets(anonymous):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert "/api/v1/openapi.json" in html
+
+
+def test_citizen_session_writes_need_the_csrf_token(organisation, citizen, catalogue):
+    from guichet.service_requests.models import ServiceRequest
+
+    browser = Client(HTTP_HOST=host_of(organisation), enforce_csrf_checks=True)
+    browser.force_login(citizen, backend="guichet.accounts.backends.OrganisationBackend")
+    payload = json.dumps({"procedure": "acte-etat-civil",
+                          "answers": {"nom": "Martin", "prenom": "Camille", "motif": "naissance"}})
+    data = assert_problem(browser.post("/api/v1/requests", payload, content_type="application/json"), 403)
+    assert data["code"] == "csrf" and "CSRF" in data["detail"]
+    assert not ServiceRequest.objects.exists()
+    # Reading needs no token; writing with the token works.
+    assert browser.get("/api/v1/me").status_code == 200
+    token = "a" * 32
+    browser.cookies["csrftoken"] = token
+    response = browser.post("/api/v1/requests", payload, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 201, response.content.decode()
+    # Without any session cookie, a write is a 401 (not a CSRF 403).
+    assert_problem(Client(HTTP_HOST=host_of(organisation), enforce_csrf_checks=True).post(
+        "/api/v1/requests", payload, content_type="application/json"), 401)

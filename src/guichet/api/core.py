@@ -16,7 +16,6 @@ Authentication (request.auth after ninja's check):
 
 import functools
 import json
-import importlib.util
 import logging
 from typing import List, Optional
 
@@ -55,6 +54,7 @@ CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not
          500: "server_error"}
 # The problems every operation may answer (declared on each one in the OpenAPI document).
 DECLARED_PROBLEMS = (400, 401, 403, 404, 422, 429, 500)
+BODY_PROBLEMS = (413,)  # and those with a request body (too large)
 WWW_AUTHENTICATE = 'Bearer realm="Guichet"'
 
 
@@ -297,7 +297,8 @@ def _complete_schema(schema):
                 content = response.get("content")
                 if content and _is_problem(content):
                     response["content"] = {PROBLEM_MEDIA_TYPE: next(iter(content.values()))}
-            for status in DECLARED_PROBLEMS:
+            declared = DECLARED_PROBLEMS + (BODY_PROBLEMS if "requestBody" in operation else ())
+            for status in declared:
                 if status not in responses and str(status) not in responses:
                     responses[status] = _problem_response(status)
     return schema
@@ -413,6 +414,5 @@ def mount_routers():
     from .catalogue import router as catalogue_router
 
     api.add_router("/", catalogue_router)
-    if importlib.util.find_spec("guichet.api.requests") is not None:
-        api.add_router("/requests", "guichet.api.requests.router")
+    api.add_router("/requests", "guichet.api.requests.router")
 
