@@ -243,3 +243,13 @@ def test_pages_in_english(admin, organisation, receiver):
     assert "Choose at least one event." in admin.post(BASE + "nouveau/", valid(events=[])).content.decode()
     assert "Webhook delivery log" in admin.get(BASE + "envois/").content.decode()
     assert "Replay" not in admin.get(BASE + f"envois/{delivery.pk}/").content.decode()  # still queued
+
+
+def test_subscription_list_queries(admin, organisation, receiver, version, django_assert_max_num_queries):
+    for number in range(12):
+        subscribe(organisation, receiver.url, name=f"Logiciel {number}",
+                  procedures=[version.procedure] if number % 2 else None)
+    with django_assert_max_num_queries(8):
+        response = admin.get(BASE)
+    body = response.content.decode()
+    assert "Logiciel 11" in body and version.procedure.title in body
