@@ -6,7 +6,10 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import HMAC_SECRET_MIN, Connector, validate_header_name, validate_headers
+from .models import (
+    ATTEMPTS_MAX, ATTEMPTS_MIN, HMAC_SECRET_MIN, TIMEOUT_MAX, TIMEOUT_MIN, Connector, validate_header_name,
+    validate_headers,
+)
 from .services import check_path, format_header_lines, parse_header_lines
 
 MASK = "••••"
@@ -63,6 +66,8 @@ class ConnectorForm(forms.ModelForm):
         for name in ("timeout_seconds", "max_attempts"):
             self.fields[name].error_messages.update({"invalid": messages[name], "min_value": messages[name],
                                                      "max_value": messages[name]})
+        self.fields["timeout_seconds"].widget.attrs.update({"min": TIMEOUT_MIN, "max": TIMEOUT_MAX})
+        self.fields["max_attempts"].widget.attrs.update({"min": ATTEMPTS_MIN, "max": ATTEMPTS_MAX})
         self.fields["auth_kind"].error_messages["invalid_choice"] = _("Choisissez une authentification de la liste.")
 
     def clean_name(self):

@@ -78,7 +78,8 @@ class Connector(OrganisationOwned):
 
     name = models.CharField(_("nom"), max_length=150)
     slug = models.CharField(_("identifiant"), max_length=50, validators=[validate_slug],
-                            help_text=_("Nommé par les circuits de traitement : « connector »: « identifiant »."))
+                            help_text=_("Les circuits de traitement appellent le connecteur par cet identifiant "
+                                        "(lettres minuscules, chiffres, tirets)."))
     base_url = models.CharField(_("adresse de base"), max_length=500, validators=[validate_base_url])
     auth_kind = models.CharField(_("authentification"), max_length=10, choices=Auth.choices, default=Auth.NONE)
     username = models.CharField(_("identifiant de connexion (HTTP Basic)"), max_length=200, blank=True)
