@@ -199,7 +199,8 @@ def test_post_service_request(http, exposed, api_key):
     data = {"api_key": api_key, "service_code": "nid-de-poule", "lat": "37.76524078", "long": "-122.4212043",
             "address_string": "1234 5th street", "email": "smit222@sfgov.edu", "device_id": "tt222111",
             "account_id": "123456", "first_name": "john", "last_name": "smith", "phone": "111111111",
-            "description": "A large sinkhole is destroying the street", "media_url": "http://farm3.static.flickr.com/2002/2212426634_5ed477a060.jpg",
+            "description": "A large sinkhole is destroying the street",
+            "media_url": "http://farm3.static.flickr.com/2002/2212426634_5ed477a060.jpg",
             "attribute[nature]": "nid"}
     response = http.post("/open311/v2/requests.xml", data)
     assert response.status_code == 201, response.content

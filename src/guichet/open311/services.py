@@ -141,14 +141,6 @@ class Params:
         """`attribute[code]=v`, repeated or as `attribute[code][]=v` (multivaluelist)."""
         return self.getlist(f"attribute[{code}]") + self.getlist(f"attribute[{code}][]")
 
-    def attribute_codes(self):
-        codes = set()
-        for key in self.lists:
-            match = re.fullmatch(r"attribute\[([^\[\]]*)\](\[\])?", key)
-            if match:
-                codes.add(match.group(1))
-        return codes
-
 
 def check_jurisdiction(organisation, params, host=""):
     """`jurisdiction_id` is optional (one collectivité per host); when given it must name this one: its slug or one
@@ -444,10 +436,8 @@ def parse_new_request(organisation, params):
             problems.append(_("email n'est pas une adresse électronique valide."))
 
     answers = {}
-    known = set()
     for field, datatype in mapping.attributes:
         code = field["id"]
-        known.add(code)
         raws = params.attribute_values(code)
         if not raws:
             if field.get("required") and not field.get("condition"):
@@ -461,9 +451,8 @@ def parse_new_request(organisation, params):
             continue
         if value is not None:
             answers[code] = value
-    unknown = sorted(params.attribute_codes() - known)
-    if unknown:
-        problems.append(_("Attributs inconnus pour ce service : %(codes)s.") % {"codes": ", ".join(unknown[:20])})
+    # Attributes the service does not declare are ignored, not refused: FixMyStreet and other clients send some
+    # of their own (fixmystreet_id, report_url, easting…), and a refusal would block every report.
 
     description = params.get("description")
     if description and mapping.description is not None:
