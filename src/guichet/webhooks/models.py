@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guichet.organisations.models import OrganisationOwned
+from guichet.organisations.models import Organisation, OrganisationOwned
 
 
 class Event(models.TextChoices):
@@ -27,6 +27,9 @@ EVENT_LABELS = {**dict(Event.choices), PING: _("Test (ping)")}
 
 
 class Subscription(OrganisationOwned):
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("collectivité"), on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
     name = models.CharField(_("nom"), max_length=120)
     url = models.URLField(_("adresse (URL)"), max_length=500)
     events = models.JSONField(_("événements"), default=list)
@@ -62,6 +65,9 @@ class Subscription(OrganisationOwned):
 
 
 class Delivery(OrganisationOwned):
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("collectivité"), on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
     class Status(models.TextChoices):
         PENDING = "pending", _("En attente")
         SENDING = "sending", _("Envoi en cours")
@@ -113,6 +119,9 @@ class Delivery(OrganisationOwned):
 
 
 class DeliveryAttempt(OrganisationOwned):
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("collectivité"), on_delete=models.CASCADE, related_name="webhook_delivery_attempts"
+    )
     delivery = models.ForeignKey(Delivery, verbose_name=_("envoi"), on_delete=models.CASCADE, related_name="tries")
     number = models.PositiveIntegerField(_("essai n°"))
     at = models.DateTimeField(_("le"), default=timezone.now)
