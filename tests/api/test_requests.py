@@ -76,6 +76,8 @@ def test_every_answer_error_is_located(api, api_procedure, integration):
     ({"procedure": "acte-api", "answers": {}, "citizen": 10**30}, 422),
     ({"procedure": "acte-api", "answers": {}, "contact": {"name": "A\x00", "email": "a@example.org"}}, 422),
     ({"procedure": "acte-api", "answers": {"nom": "\ud800"}}, 422),
+    ({"procedure": "acte-api", "answers": {"\ud800\x00": 1}}, 422),
+    ({"procedure": "acte-api", "answers": {"nom": {"a": 1}, "adresse": {"street": "\x00"}}}, 422),
     ({"procedure": "acte-api", "answers": {}, "location": {"latitude": 91, "longitude": 0}}, 422),
     ({"answers": {}}, 422),
     ({"procedure": "acte-api"}, 422),

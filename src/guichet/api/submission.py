@@ -177,6 +177,12 @@ def _decode_files(field, value):
     return uploads
 
 
+def _printable(key):
+    """An unknown key as it may be echoed in an error: 80 characters, no control character nor lone surrogate."""
+    text = str(key)[:80].encode("utf-8", "replace").decode("utf-8")
+    return "".join(char if char.isprintable() else "?" for char in text) or "?"
+
+
 def _error_key(name):
     """HTML name of formdefs ("adresse__postcode", "enfants__0__prenom") → the API's dotted key."""
     return name.replace("__", ".")
@@ -313,7 +319,7 @@ def submit_answers(version, answers, *, channel=None, citizen=None, contact_name
     for key in answers:
         field = fields.get(key)
         if field is None:
-            errors[str(key)[:80]] = _("Ce champ n'existe pas dans le formulaire de la démarche.")
+            errors[_printable(key)] = _("Ce champ n'existe pas dans le formulaire de la démarche.")
         elif field.get("type") == "computed":
             errors[key] = _("Cette valeur est calculée par le guichet : ne l'envoyez pas.")
 
