@@ -123,8 +123,15 @@ def test_api_error_and_404_are_problems(anonymous, catalogue, other_catalogue):
 
 
 def test_english_problem_details(anonymous):
-    data = assert_problem(anonymous.get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="en"), 401)
-    assert data["title"] in ("Authentification requise", "Authentication required")
+    """French by default, even for an English Accept-Language (as the site); English with the language cookie."""
+    from django.conf import settings
+
+    assert assert_problem(anonymous.get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="en"), 401)["title"] == (
+        "Authentification requise")
+    anonymous.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = assert_problem(anonymous.get("/api/v1/me"), 401)
+    assert data["title"] == "Authentication required"
+    assert data["detail"].startswith("This operation needs")
 
 
 def test_openapi_document(organisation, anonymous):
@@ -185,3 +192,47 @@ def test_citizen_session_writes_need_the_csrf_token(organisation, citizen, catal
     # Without any session cookie, a write is a 401 (not a CSRF 403).
     assert_problem(Client(HTTP_HOST=host_of(organisation), enforce_csrf_checks=True).post(
         "/api/v1/requests", payload, content_type="application/json"), 401)
+
+
+def test_the_guides_examples(organisation, anonymous, catalogue, secret):
+    """docs/api.md's curl examples, in order, against the final endpoints."""
+    auth = bearer(secret)
+    assert slugs_of(anonymous.get("/api/v1/procedures?theme=etat-civil&q=acte&page_size=10")) == ["acte-etat-civil"]
+    assert slugs_of(anonymous.get("/api/v1/procedures?open311=true")) == ["signalement"]
+    form = body(anonymous.get("/api/v1/procedures/acte-etat-civil"))["form"]
+    assert [field["id"] for field in form["pages"][0]["fields"]] == ["nom", "prenom", "motif"]
+    response = anonymous.post("/api/v1/requests", json.dumps({
+        "procedure": "acte-etat-civil", "channel": "phone",
+        "contact": {"name": "Alex Dupont", "email": "alex.dupont@example.org"},
+        "answers": {"nom": "Dupont", "prenom": "Alex", "motif": "naissance"}}),
+        content_type="application/json", **auth)
+    assert response.status_code == 201, response.content.decode()
+    made = body(response)
+    code = made["tracking_code"]
+    assert response["Location"] == f"/api/v1/requests/{code}"
+    assert made["channel"] == "phone" and made["status"] and made["lock_version"] is not None
+    assert body(anonymous.get(f"/api/v1/requests/{code}", **auth))["tracking_code"] == code
+    assert body(anonymous.get(f"/api/v1/requests/{code}/timeline", **auth))
+    listed = body(anonymous.get("/api/v1/requests?state=open&procedure=acte-etat-civil&limit=50", **auth))
+    assert [item["tracking_code"] for item in listed["items"]] == [code] and listed["next"] is None
+    message = json.dumps({"text": "Votre acte est prêt, vous pouvez venir le retirer.",
+                          "token": "0123456789abcdef0123456789abcdef"})
+    first = anonymous.post(f"/api/v1/requests/{code}/messages", message, content_type="application/json", **auth)
+    assert first.status_code == 201, first.content.decode()
+    again = anonymous.post(f"/api/v1/requests/{code}/messages", message, content_type="application/json", **auth)
+    assert again.status_code == 200 and body(again)["id"] == body(first)["id"]
+    actions = body(anonymous.get(f"/api/v1/requests/{code}/actions", **auth))
+    assert "instruire" in [button["id"] for button in actions["buttons"]]
+    pressed = anonymous.post(f"/api/v1/requests/{code}/actions/instruire",
+                             json.dumps({"lock_version": actions["lock_version"], "inputs": {}}),
+                             content_type="application/json", **auth)
+    assert pressed.status_code == 200, pressed.content.decode()
+    stale = anonymous.post(f"/api/v1/requests/{code}/actions/accepter",
+                           json.dumps({"lock_version": actions["lock_version"], "inputs": {}}),
+                           content_type="application/json", **auth)
+    assert_problem(stale, 409)
+
+
+def slugs_of(response):
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return [item["slug"] for item in body(response)["items"]]

@@ -40,6 +40,20 @@ def _node_id_for_schemathesis(request):
         request.node._nodeid = request.node.nodeid
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI handler closes the database connection at the end of each request (request_finished); the test
+    runs in one transaction on that connection, so the handlers are unplugged, as Django's test client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_data(organisation, catalogue, citizen):
     """Saint-Aubin's catalogue (tests/api/conftest.py) plus a submitted request of the citizen and an API client
