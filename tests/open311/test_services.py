@@ -152,3 +152,17 @@ def test_json_is_utf8(http, exposed):
     body = http.get("/open311/v2/services.json").content.decode("utf-8")
     assert "chaussée" in body
     json.loads(body)
+
+
+def test_admin_form_saves_the_open311_checkbox(organisation, hidden):
+    from guichet.procedures.forms import ProcedureSettingsForm
+
+    form = ProcedureSettingsForm(instance=hidden, organisation=organisation)
+    data = {name: form.initial.get(name) for name in form.fields if form.initial.get(name) is not None}
+    data.update({"open311": "on", "service": hidden.service_id, "workflow": hidden.workflow_id})
+    bound = ProcedureSettingsForm(data, instance=hidden, organisation=organisation)
+    assert bound.is_valid(), bound.errors
+    bound.save()
+    hidden.refresh_from_db()
+    assert hidden.open311 is True
+    assert "/open311/v2/" in str(bound.fields["open311"].help_text)

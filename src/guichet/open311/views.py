@@ -50,8 +50,8 @@ def endpoint(root, methods=("GET",)):
                 return rendering.errors(fmt, error.status, error.descriptions)
             except (RequestDataTooBig, TooManyFieldsSent, SuspiciousOperation, BadRequest):
                 return rendering.errors(fmt, 400, [_("Requête trop grande ou mal formée.")])
-            status = 201 if request.method == "POST" and root == "service_requests" else 200
-            return rendering.respond(fmt, root, data, status=status)
+            # 200 also for a created request: the specification names no other code, and clients check for it.
+            return rendering.respond(fmt, root, data)
 
         wrapped.__name__ = view.__name__
         wrapped.__doc__ = view.__doc__
