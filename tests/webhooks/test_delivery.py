@@ -203,3 +203,18 @@ def test_a_deleted_subscription_job_does_nothing(organisation, receiver, subscri
     services.delete_subscription(subscription[0])
     run_ready_jobs()
     assert receiver.received == []
+
+
+def test_old_finished_deliveries_are_purged(settings, organisation, receiver, subscription, service_request):
+    settings.GUICHET_WEBHOOK_KEEP_DAYS = 30
+    old = emit_one(service_request, "Ancien")
+    queued = emit_one(service_request, "En file")
+    run_ready_jobs()
+    recent = emit_one(service_request, "Récent")
+    run_ready_jobs()
+    queued.refresh_from_db()
+    Delivery.objects.filter(pk=queued.pk).update(status=Delivery.Status.RETRYING)
+    long_ago = timezone.now() - datetime.timedelta(days=31)
+    Delivery.objects.filter(pk__in=[old.pk, queued.pk]).update(created_at=long_ago)
+    assert services.purge_old_deliveries() >= 2  # the delivery and its try
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {queued.pk, recent.pk}

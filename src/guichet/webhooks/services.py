@@ -340,3 +340,21 @@ def replay(delivery):
         _queue(current)
     delivery.refresh_from_db()
     return delivery
+
+
+# --- clean-up ---------------------------------------------------------------------------------------------------
+
+DEFAULT_KEEP_DAYS = 90
+
+
+def purge_old_deliveries(now=None):
+    """Delete the finished deliveries (delivered or failed for good) older than GUICHET_WEBHOOK_KEEP_DAYS (90)
+    days, with their tries: their bodies hold message texts, kept no longer than the log is useful."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "GUICHET_WEBHOOK_KEEP_DAYS", DEFAULT_KEEP_DAYS))
+    old = Delivery.objects.filter(
+        status__in=[Delivery.Status.DELIVERED, Delivery.Status.FAILED],
+        created_at__lt=now - datetime.timedelta(days=days),
+    )
+    count, _detail = old.delete()
+    return count

@@ -1,5 +1,8 @@
-"""Background job of the outgoing webhooks (the workers import every app's `tasks` module)."""
+"""Background jobs of the outgoing webhooks (the workers import every app's `tasks` module)."""
 
+import datetime
+
+from guichet.background.scheduler import periodic
 from guichet.background.tasks import durable_task
 
 
@@ -13,3 +16,12 @@ def deliver(delivery_id, generation):
     from .services import send
 
     return send(delivery_id, generation)
+
+
+@periodic(daily_at=datetime.time(4, 10))
+@durable_task
+def purge_old_deliveries():
+    """Every night: the finished deliveries older than GUICHET_WEBHOOK_KEEP_DAYS days are deleted."""
+    from .services import purge_old_deliveries as purge
+
+    return purge()
