@@ -108,3 +108,25 @@ def test_demo_has_every_channel_once():
     assert User.objects.get(organisation=saint_aubin, email="agent@saint-aubin.localhost").phone_extension == "204"
     mail = IncomingMail.objects.of(saint_aubin)
     assert mail.filter(channel="email").count() == 2 and mail.filter(channel="postal").count() == 1
+
+
+@pytest.mark.django_db
+def test_demo_api_client_and_open311_work_once():
+    """Issue 7's demo data: the commune's API client answers with its known secret (printed by demo_logins), and the
+    street reports are exposed in Open311 — not doubled on reload."""
+    from django.test import Client
+
+    from guichet.api_clients.models import ApiClient
+
+    call_command("load_demo")
+    call_command("load_demo")
+    saint_aubin = Organisation.objects.get(slug="saint-aubin")
+    assert ApiClient.objects.of(saint_aubin).count() == 1
+    client = Client(HTTP_HOST="saint-aubin.localhost")
+    listed = client.get("/api/v1/requests", HTTP_AUTHORIZATION="Bearer gapi_demo-saint-aubin")
+    assert listed.status_code == 200 and listed.json()["items"]
+    services = client.get("/open311/v2/services.json").json()
+    assert {service["service_code"] for service in services} >= {"signalement-voirie", "enlevement-graffitis"}
+    assert client.get("/open311/v2/requests.json").json()
+    # Another commune's demo secret is worth nothing here.
+    assert client.get("/api/v1/requests", HTTP_AUTHORIZATION="Bearer gapi_demo-montclair").status_code == 401

@@ -280,11 +280,14 @@ def load_demo():
     from guichet.knowledge.demo import load_demo as load_knowledge
     from guichet.mailroom.demo import load_demo as load_mailroom
 
+    from .apis import load_demo as load_apis
+
     for organisation in Organisation.objects.filter(slug__in=[EPCI["slug"], *(data["slug"] for data in COMMUNES)]):
         load_directory(organisation)
         load_knowledge(organisation)
         if organisation.kind == Organisation.Kind.COMMUNE:
             load_counter_requests(organisation)
             load_mailroom(organisation)
+            load_apis(organisation)
         load_contact_centre(organisation)
     return logins
