@@ -171,6 +171,7 @@ def test_docs_use_local_swagger_assets(anonymous):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert "/api/v1/openapi.json" in html
+    assert 'data-api-csrf="true"' in html  # Try it out with a citizen's session sends X-CSRFToken
 
 
 def test_citizen_session_writes_need_the_csrf_token(organisation, citizen, catalogue):

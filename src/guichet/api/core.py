@@ -22,11 +22,13 @@ from typing import List, Optional
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 
@@ -304,6 +306,16 @@ def _complete_schema(schema):
     return schema
 
 
+class SessionSwagger(Swagger):
+    """ninja's Swagger UI (local assets) which sends the CSRF token, so that a signed-in citizen can try the
+    writing operations from /api/v1/docs with their session."""
+
+    def render_page(self, request, api, **kwargs):
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        return render(request, self.template, {"swagger_settings": json.dumps(self.settings, indent=1), "api": api,
+                                               "add_csrf": True})
+
+
 api = GuichetApi(
     title="Guichet — API REST",
     version="1",
@@ -312,6 +324,7 @@ api = GuichetApi(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    docs=SessionSwagger(),
 )
 
 
