@@ -431,3 +431,15 @@ def test_odd_bodies_are_problems(api, api_procedure, integration, raw, content_t
     assert response.status_code in (400, 415, 422), response.status_code
     assert_problem(response, response.status_code)
     assert not ServiceRequest.objects.exists()
+
+
+def test_errors_in_english_with_the_language_cookie(api, api_procedure, integration):
+    from django.conf import settings
+
+    api.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = assert_problem(post_json(api, URL, submit_body(api_procedure, answers={"inconnu": 1, **valid_answers()}),
+                                    integration[1]), 422)
+    assert data["errors"][0]["message"] == "This field does not exist in the procedure's form."
+    assert data["detail"].startswith("The request was not submitted")
+    assert_problem(api.get(f"{URL}/RQ-0000-0000", **integration[1]), 404)["detail"] == (
+        "No request with this tracking code is accessible to you.")
