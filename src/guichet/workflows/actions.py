@@ -645,12 +645,12 @@ def _webhook_attempts(request_id, path, body):
     try:
         service_request = ServiceRequest.objects.select_related("version").get(pk=request_id)
         slug = _resolve(service_request.version.workflow, path).get("connector")
+        if not slug:
+            return None
+        return Connector.objects.filter(organisation_id=service_request.organisation_id, slug=slug).values_list(
+            "max_attempts", flat=True).first()
     except Exception:  # noqa: BLE001 — the default applies to whatever cannot be resolved
         return None
-    if not slug:
-        return None
-    return Connector.objects.filter(organisation_id=service_request.organisation_id, slug=slug).values_list(
-        "max_attempts", flat=True).first()
 
 
 @durable_task(max_attempts=_webhook_attempts)
