@@ -81,3 +81,15 @@ def test_jurisdiction_in_a_json_body(http, exposed, api_key):
     response = http.post("/open311/v2/requests.json", json.dumps(body), content_type="application/json")
     assert response.status_code == 404
     assert not ServiceRequest.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["tokens/%00.json", "requests/RQ%00.xml", "services/nid%00.json",
+                                  "services/%C3%A9t%C3%A9.json", "tokens/ABCDEF.json"])
+def test_odd_path_identifiers_are_404(http, exposed, path):
+    response = http.get(f"/open311/v2/{path}")
+    assert response.status_code == 404
+
+
+def test_nul_in_a_list_filter(http, exposed):
+    assert http.get("/open311/v2/requests.json", {"service_request_id": "RQ\x00"}).json() == []
+    assert http.get("/open311/v2/requests.json", {"service_code": "a\x00b"}).status_code == 200

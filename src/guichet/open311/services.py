@@ -305,10 +305,15 @@ def service_list(organisation):
     return services
 
 
+SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,80}$")
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
 def exposed_procedure(organisation, service_code):
     if not service_code:
         raise Open311Error(400, _("service_code manquant."))
-    procedure = exposed_procedures(organisation).filter(slug=service_code[:80]).first()
+    procedure = (exposed_procedures(organisation).filter(slug=service_code).first() if SLUG.match(service_code)
+                 else None)
     if procedure is None:
         raise Open311Error(404, _("service_code « %(code)s » inconnu.") % {"code": service_code[:80]})
     return procedure
@@ -541,8 +546,8 @@ def service_notice(version):
 
 
 def token(organisation, token_id):
-    record = (Open311Request.objects.of(organisation).filter(token=token_id[:32])
-              .select_related("request").first())
+    record = (Open311Request.objects.of(organisation).filter(token=token_id).select_related("request").first()
+              if TOKEN.match(token_id) else None)
     if record is None:
         raise Open311Error(404, _("Jeton « %(token)s » inconnu.") % {"token": token_id[:40]})
     return [{"service_request_id": record.request.tracking_code, "token": record.token}]
@@ -619,13 +624,14 @@ def request_list(organisation, params, now=None):
         # The specification: service_request_id overrides every other argument.
         if len(ids) > MAX_IDS:
             raise Open311Error(400, _("%(n)s service_request_id au plus par appel.") % {"n": MAX_IDS})
-        queryset = queryset.filter(tracking_code__in=[normalise_tracking_code(code) or code[:12] for code in ids])
+        queryset = queryset.filter(tracking_code__in=[normalise_tracking_code(code) for code in ids
+                                                      if normalise_tracking_code(code)])
     else:
         start, end = date_window(params, now)
         queryset = queryset.filter(submitted_at__gte=start, submitted_at__lte=end)
         codes = _split(params, "service_code")
         if codes:
-            queryset = queryset.filter(procedure__slug__in=codes[:MAX_IDS])
+            queryset = queryset.filter(procedure__slug__in=[code for code in codes[:MAX_IDS] if SLUG.match(code)])
         statuses = {status.lower() for status in _split(params, "status")}
         if statuses - {"open", "closed"}:
             raise Open311Error(400, _("status vaut open ou closed (plusieurs séparés par des virgules)."))
@@ -638,8 +644,9 @@ def request_list(organisation, params, now=None):
 
 
 def request_detail(organisation, service_request_id):
-    code = normalise_tracking_code(service_request_id) or service_request_id[:12]
-    service_request = _with_details(exposed_requests(organisation).filter(tracking_code=code)).first()
+    code = normalise_tracking_code(service_request_id)
+    service_request = (_with_details(exposed_requests(organisation).filter(tracking_code=code)).first() if code
+                       else None)
     if service_request is None:
         raise Open311Error(404, _("Demande « %(id)s » inconnue.") % {"id": service_request_id[:40]})
     return [request_item(service_request)]
@@ -721,8 +728,8 @@ def post_update(organisation, params):
     code = params.get("service_request_id")
     if not code:
         raise Open311Error(400, _("service_request_id manquant."))
-    normalised = normalise_tracking_code(code) or code[:12]
-    service_request = exposed_requests(organisation).filter(tracking_code=normalised).first()
+    normalised = normalise_tracking_code(code)
+    service_request = exposed_requests(organisation).filter(tracking_code=normalised).first() if normalised else None
     if service_request is None:
         raise Open311Error(404, _("Demande « %(id)s » inconnue.") % {"id": code[:40]})
     problems = []
