@@ -27,6 +27,7 @@ class Service(http.server.BaseHTTPRequestHandler):
                                  "body": body})
         answer = type(self).script.pop(0) if type(self).script else type(self).default
         status, headers, content, pause = answer(self, body)
+        drip = headers.pop("X-Test-Drip", None)  # send the body a byte at a time, this many seconds apart
         if pause:
             time.sleep(pause)
         try:
@@ -35,7 +36,13 @@ class Service(http.server.BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()
-            self.wfile.write(content)
+            if drip:
+                for byte in content:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(float(drip))
+            else:
+                self.wfile.write(content)
         except (BrokenPipeError, ConnectionResetError):
             pass
 

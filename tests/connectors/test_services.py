@@ -78,6 +78,15 @@ def test_time_out(organisation, service_server):
     assert connector.last_error.startswith("Le service n'a pas répondu") and connector.last_status is None
 
 
+def test_a_service_that_drips_its_answer_is_cut_at_the_time_out(organisation, service_server):
+    """Each byte comes before the socket's time-out, but the whole answer must arrive within it too."""
+    Service.default = answer(200, content=b'{"a": "' + b"x" * 40 + b'"}', headers={"X-Test-Drip": "0.05"})
+    connector = make_connector(organisation, service_server, timeout_seconds=1)
+    with pytest.raises(ConnectorError) as error:
+        call(connector, "GET")
+    assert error.value.retryable and "n'a pas répondu à temps" in error.value.message
+
+
 def test_connection_refused(organisation):
     import socket
 

@@ -81,6 +81,30 @@ def test_button_calls_the_connector_and_maps_its_answer(organisation, service, s
     assert not event.visible_to_citizen
 
 
+def test_a_missing_value_keeps_the_previous_one(organisation, service, submitted, service_server):
+    make_connector(organisation, f"{service_server}/api")
+    Service.script = [answer(200, {"dossier": {"numero": "EC-1", "references": ["R-1"]}}),
+                      answer(200, {"dossier": {"references": []}})]
+    agent = make_agent(organisation, email="instructeur@example.org", services=[service])
+    request = submitted({**ACTION, "mapping": {"numero_dossier": "dossier.numero",
+                                               "guichet_ref": "dossier.references.0"}})
+    run_ready_jobs()
+    engine.press(request, "transmettre", agent)
+    run_ready_jobs()
+    request.refresh_from_db()
+    assert request.data["numero_dossier"] == "EC-1" and request.data["guichet_ref"] == "R-1"
+    # A second call (re-pressed from the next status) whose answer lacks both: nothing is erased.
+    from guichet.workflows.actions import call_webhook
+
+    call_webhook.enqueue(request.pk, ["statuses", 0, "buttons", 2, "actions", 0], "{}")
+    run_ready_jobs()
+    request.refresh_from_db()
+    assert request.data["numero_dossier"] == "EC-1" and request.data["guichet_ref"] == "R-1"
+    event = webhook_events(request)[-1]
+    assert event.data["stored"] == {} and event.data["missing"] == ["guichet_ref", "numero_dossier"]
+    assert "Enregistré" not in event.text and "Absent de la réponse, non modifié" in event.text
+
+
 def test_retries_up_to_the_connectors_tries_then_success(organisation, service, submitted, service_server):
     make_connector(organisation, f"{service_server}/api", max_attempts=3)
     Service.script = [answer(503, {"erreur": "maintenance"}), answer(502, content=b"", content_type="text/plain")]
