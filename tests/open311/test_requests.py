@@ -326,3 +326,14 @@ def test_events_of_the_open311_request(http, exposed, api_key):
     request = created(http, api_key)
     submitted = RequestEvent.objects.get(request=request, kind=RequestEvent.Kind.SUBMITTED)
     assert submitted.data["api_client_name"] == "FixMyStreet"
+
+
+def test_anonymised_request_keeps_nothing_personal(http, exposed, api_key):
+    from guichet.workflows.services import anonymise
+
+    request = created(http, api_key)
+    anonymise(request)
+    extra = Open311Request.objects.get(request=request)
+    assert (extra.device_id, extra.account_id, extra.media_url, extra.description) == ("", "", "", "")
+    item = http.get(f"/open311/v2/requests/{request.tracking_code}.json").json()[0]
+    assert item["description"] is None and item["address"] is None and item["lat"] is None

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class Open311Config(AppConfig):
     name = "guichet.open311"
     verbose_name = _("Open311 GeoReport v2")
+
+    def ready(self):
+        from . import signals  # noqa: F401
