@@ -57,7 +57,7 @@ def saint_aubin(organisation, service):
                                            rate_limit=10_000)
     http = client_for(organisation)
     answer = http.post(f"{OPEN311}requests.json", report(api_key=secret))
-    assert answer.status_code == 201, answer.content.decode()
+    assert answer.status_code in (200, 201), answer.content.decode()
     # Its own request: the positive control of the listings (they do list Saint-Aubin's requests).
     own = json.loads(answer.content)[0]["service_request_id"]
     return {"client": client, "secret": secret, "http": http, "own": own}
@@ -78,7 +78,7 @@ def montclair(other_organisation):
                            channel=ServiceRequest.Channel.API, citizen=citizen, api_client=own)
     http = client_for(other_organisation)
     answer = http.post(f"{OPEN311}requests.json", report(api_key=own_secret, address_string="1 place de la Mairie"))
-    assert answer.status_code == 201, answer.content.decode()
+    assert answer.status_code in (200, 201), answer.content.decode()
     posted = json.loads(answer.content)[0]
     sheet = make_sheet(other_organisation, make_theme(other_organisation, name="Propreté"), roads,
                        question="Graffitis à Montclair ?", answer="<p>Montclair.</p>", is_public=True)
