@@ -28,22 +28,25 @@ def test_get_updates(http, exposed, api_key, agent, django_assert_max_num_querie
     post_agent_message(request, agent, "Une équipe passe jeudi.")
     add_event(request, RequestEvent.Kind.STATUS_CHANGED, actor=agent, visible_to_citizen=True,
               status_from="instruction", status_to="acceptee")
-    with django_assert_max_num_queries(8):
+    for _index in range(3):  # more requests, more events: the same number of queries
+        other = created(http, api_key)
+        post_agent_message(other, agent, "Vu.")
+    with django_assert_max_num_queries(9):
         response = http.get("/open311/v2/servicerequestupdates.json", {"api_key": api_key})
     assert response.status_code == 200, response.content
-    updates = response.json()
+    updates = [u for u in response.json() if u["service_request_id"] == request.tracking_code]
     assert [u["status"] for u in updates] == ["OPEN", "IN_PROGRESS", "FIXED"]
     assert [u["description"] for u in updates] == [
         "Nouveau statut : Reçue", "Une équipe passe jeudi.", "Nouveau statut : Acceptée"]
     assert set(updates[0]) == {"update_id", "service_request_id", "status", "updated_datetime", "description",
                                "media_url"}
-    assert all(u["service_request_id"] == request.tracking_code for u in updates)
     assert datetime.datetime.fromisoformat(updates[0]["updated_datetime"]).utcoffset() is not None
     body = response.content.decode()
     assert "Note interne" not in body and "Contrôle interne" not in body
     root = xml(http.get("/open311/v2/servicerequestupdates.xml", {"api_key": api_key}))
     assert root.tag == "service_request_updates"
-    assert [u.findtext("status") for u in root.findall("request_update")] == ["OPEN", "IN_PROGRESS", "FIXED"]
+    assert [u.findtext("status") for u in root.findall("request_update")
+            if u.findtext("service_request_id") == request.tracking_code] == ["OPEN", "IN_PROGRESS", "FIXED"]
     assert root.find("request_update/update_id").text.isdigit()
 
 
@@ -107,3 +110,17 @@ def test_post_update_bad_inputs(http, exposed, api_key, other_key, hidden):
     ServiceRequest.objects.filter(pk=request.pk).update(closed_at=timezone.now())
     closed = http.post(url, base)
     assert closed.status_code == 400 and "close" in closed.json()[0]["description"]
+
+
+def test_client_limited_to_other_services(http, exposed, api_key, organisation):
+    from guichet.api_clients.services import create_client
+    from tests.conftest import make_service
+
+    request = created(http, api_key)
+    voirie = make_service(organisation, name="Voirie", slug="voirie")
+    _client, limited = create_client(organisation, name="Limité", scopes=["open311"], services=[voirie])
+    assert http.post("/open311/v2/requests.json", {"api_key": limited, **report()}).status_code == 403
+    assert http.get("/open311/v2/servicerequestupdates.json", {"api_key": limited}).json() == []
+    response = http.post("/open311/v2/servicerequestupdates.json", {
+        "api_key": limited, "service_request_id": request.tracking_code, "description": "Texte"})
+    assert response.status_code == 403

@@ -171,6 +171,18 @@ def authenticate(organisation, params):
     return client
 
 
+def client_services(client):
+    """The ids of the services the client is limited to, or None (all services)."""
+    ids = set(client.services.values_list("pk", flat=True))
+    return ids or None
+
+
+def check_client_service(client, service_id):
+    allowed = client_services(client)
+    if allowed is not None and service_id not in allowed:
+        raise Open311Error(403, _("Cet api_key ne couvre pas le service de cette démarche."))
+
+
 def parse_datetime(params, name):
     """A W3C/ISO 8601 date-time parameter (a time zone is expected; without one, local time) or None."""
     value = params.get(name)
@@ -489,6 +501,7 @@ def post_request(organisation, params):
 
     client = authenticate(organisation, params)
     new = parse_new_request(organisation, params)
+    check_client_service(client, new.procedure.current_version.service_id)
     try:
         service_request = submit_answers(
             new.procedure.current_version, new.answers, channel=ServiceRequest.Channel.API, citizen=None,
@@ -677,9 +690,12 @@ def _update_text(service_request, event):
 
 
 def update_list(organisation, params, now=None):
-    authenticate(organisation, params)
+    client = authenticate(organisation, params)
     start, end = date_window(params, now)
     requests = exposed_requests(organisation)
+    allowed = client_services(client)
+    if allowed is not None:
+        requests = requests.filter(service_id__in=allowed)
     events = list(
         RequestEvent.objects.of(organisation)
         .filter(request__in=requests, visible_to_citizen=True, kind__in=UPDATE_KINDS, at__gte=start, at__lte=end)
@@ -732,6 +748,7 @@ def post_update(organisation, params):
     service_request = exposed_requests(organisation).filter(tracking_code=normalised).first() if normalised else None
     if service_request is None:
         raise Open311Error(404, _("Demande « %(id)s » inconnue.") % {"id": code[:40]})
+    check_client_service(client, service_request.service_id)
     problems = []
     description = params.get("description")
     if not description:
