@@ -212,7 +212,7 @@ def state_of(service_request):
 
 def status_of(service_request, caller, status_events=None):
     """{"id", "label", "final"} of the status the caller is shown: the current one for a client; for a citizen the
-    last status visible to them (internal statuses are never named, `services_requests.status.citizen_status`)."""
+    last status visible to them (internal statuses are never named, `service_requests.status.citizen_status`)."""
     if is_client(caller):
         definition = service_request.status_definition() or {}
         if not service_request.status:

@@ -420,8 +420,6 @@ def submit_answers(version, answers, *, channel=None, citizen=None, contact_name
                     data=client_data)
             if place is not None and not submitted.address and submitted.latitude is None:
                 submitted.address, submitted.latitude, submitted.longitude = place
-                if not submitted.district:
-                    submitted.district = ""
                 ServiceRequest.objects.filter(pk=submitted.pk).update(
                     address=submitted.address, latitude=submitted.latitude, longitude=submitted.longitude)
             for item in extra:
