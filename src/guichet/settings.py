@@ -254,6 +254,11 @@ GUICHET_OCR_MAX_PAGES = int(os.environ.get("GUICHET_OCR_MAX_PAGES", "20"))
 GUICHET_OCR_PAGE_TIMEOUT = float(os.environ.get("GUICHET_OCR_PAGE_TIMEOUT", "60"))
 GUICHET_OCR_TOTAL_TIMEOUT = float(os.environ.get("GUICHET_OCR_TOTAL_TIMEOUT", "600"))
 
+# Outgoing webhooks (issue 7): seconds between the tries of a delivery (then failed), days a finished one is logged.
+GUICHET_WEBHOOK_RETRY_SECONDS = [int(value) for value in env_list("GUICHET_WEBHOOK_RETRY_SECONDS",
+                                                                  "60,300,1800,7200,43200")]
+GUICHET_WEBHOOK_KEEP_DAYS = int(os.environ.get("GUICHET_WEBHOOK_KEEP_DAYS", "90"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
