@@ -166,3 +166,26 @@ def test_admin_form_saves_the_open311_checkbox(organisation, hidden):
     hidden.refresh_from_db()
     assert hidden.open311 is True
     assert "/open311/v2/" in str(bound.fields["open311"].help_text)
+
+
+def test_help_text_and_conditional_required_fields(organisation, service, http, api_key):
+    from tests.service_requests.conftest import make_procedure
+
+    form = {"pages": [{"id": "p", "title": "P", "condition": None, "fields": [
+        {"id": "type", "type": "choice", "label": "Type", "required": True, "help": "Le plus proche.",
+         "choices": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]},
+        {"id": "precision_b", "type": "text", "label": "Précisez", "required": True,
+         "condition": {"field": "type", "op": "eq", "value": "b"}},
+    ]}]}
+    procedure = make_procedure(organisation, service, slug="conditionnel", who="anyone", form=form)
+    procedure.open311 = True
+    procedure.save()
+    first, second = http.get("/open311/v2/services/conditionnel.json").json()["attributes"]
+    assert first["datatype_description"] == "Le plus proche." and first["required"] is True
+    assert second["required"] is False
+    base = {"api_key": api_key, "service_code": "conditionnel", "lat": "48.7", "long": "6.2",
+            "email": "a@example.org", "first_name": "A", "last_name": "B"}
+    assert http.post("/open311/v2/requests.json", {**base, "attribute[type]": "a"}).status_code == 200
+    refused = http.post("/open311/v2/requests.json", {**base, "attribute[type]": "b"})
+    assert refused.status_code == 400
+    assert refused.json()[0]["description"].startswith("attribute[precision_b] : ")

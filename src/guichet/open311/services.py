@@ -287,12 +287,13 @@ def attribute(field, datatype, order):
     elif datatype in ("singlevaluelist", "multivaluelist"):
         values = [{"key": str(choice.get("value")), "name": str(choice.get("label") or choice.get("value"))}
                   for choice in field.get("choices") or [] if isinstance(choice, dict)]
-    help_text = field.get("help") or field.get("help_text") or ""
+    help_text = field.get("help") or ""
     item = {
         "variable": True,
         "code": field.get("id"),
         "datatype": datatype,
-        "required": bool(field.get("required")),
+        # A field shown only under a condition is not always required: the form's checks decide at submission.
+        "required": bool(field.get("required")) and not field.get("condition"),
         "datatype_description": str(help_text) if help_text else None,
         "order": order,
         "description": _label(field),
