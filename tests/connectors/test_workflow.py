@@ -293,3 +293,20 @@ def test_the_workflow_editor_adds_a_connector_call(organisation, admin_client_or
         assert message in response.content.decode().replace("&#x27;", "'").replace("&quot;", '"'), data
     workflow.refresh_from_db()
     assert workflow.definition == before
+
+
+def test_the_workflow_editor_names_the_collectivites_connectors(organisation, other_organisation, admin_client_org):
+    """The administrator writing a connector call sees which connectors exist here (not another collectivité's)."""
+    from guichet.connectors.models import Connector
+    from tests.workflows.conftest import make_workflow
+
+    workflow = make_workflow(organisation)
+    url = f"/agents/admin/circuits/{workflow.pk}/statuts/recue/boutons/accepter/actions/nouvelle/"
+    assert "Aucun connecteur n&#x27;est déclaré" in admin_client_org.get(url).content.decode()
+    Connector.objects.create(organisation=organisation, name="État civil", slug="etat-civil",
+                             base_url="https://etat-civil.example.org/api")
+    Connector.objects.create(organisation=other_organisation, name="Secret de Montclair", slug="montclair",
+                             base_url="https://montclair.example.org/api")
+    page = admin_client_org.get(url).content.decode()
+    assert "Connecteurs déclarés : « etat-civil » (État civil)." in page
+    assert "montclair" not in page.lower().replace("montclair.localhost", "")

@@ -152,10 +152,12 @@ class ActionForm(forms.Form):
     working_days = forms.BooleanField(label=gettext_lazy("Jours ouvrés (date limite)"), required=False)
     from_procedure = forms.BooleanField(label=gettext_lazy("Délai de la démarche (date limite)"), required=False)
 
-    def __init__(self, *args, definition=None, in_button=True, **kwargs):
+    def __init__(self, *args, definition=None, in_button=True, organisation=None, **kwargs):
         from guichet.notifications.catalogue import KINDS
 
         super().__init__(*args, **kwargs)
+        if organisation is not None:
+            self._list_connectors(organisation)
         self.definition = definition or {}
         self.in_button = in_button
         statuses = [(s["id"], s.get("label") or s["id"]) for s in self.definition.get("statuses", [])
@@ -164,6 +166,16 @@ class ActionForm(forms.Form):
         self.fields["status"].choices = [("", "—")] + statuses
         self.fields["then"].choices = [("", "—")] + statuses
         self.fields["message"].choices = [("", "—")] + [(key, kind.label) for key, kind in KINDS.items()]
+
+    def _list_connectors(self, organisation):
+        """The collectivité's active connectors, named in the connector field's help (one query)."""
+        from guichet.connectors.models import Connector
+
+        names = [f"« {slug} » ({name})" for slug, name in Connector.objects.of(organisation).filter(is_active=True)
+                 .order_by("slug").values_list("slug", "name")[:30]]
+        field = self.fields["connector"]
+        field.help_text = (_("Connecteurs déclarés : %(names)s.") % {"names": ", ".join(names)} if names else
+                           _("Aucun connecteur n'est déclaré : créez-en un dans Administration › Connecteurs."))
 
     def clean(self):
         data = super().clean()

@@ -203,7 +203,7 @@ def status_edit(request, pk, sid):
                     if isinstance(b, dict)],
         "timers": [(i, t) for i, t in enumerate(status.get("timers") or [])],
         "statuses": {s.get("id"): s.get("label") for s in definition.get("statuses") or [] if isinstance(s, dict)},
-        "action_form": ActionForm(definition=definition, in_button=False, prefix="action"),
+        "action_form": ActionForm(definition=definition, in_button=False, prefix="action", organisation=request.organisation),
         "button_form": ButtonForm(prefix="button"),
         "timer_form": TimerForm(prefix="timer", statuses=[s for s in definition["statuses"] if isinstance(s, dict)]),
     })
@@ -249,7 +249,7 @@ def action_add(request, pk, sid, bid=None):
     _index, status = _status_or_404(workflow, sid)
     button = _button_or_404(status, bid) if bid else None
     form = ActionForm(request.POST or None, definition=workflow.definition, in_button=bid is not None,
-                      prefix="action")
+                      prefix="action", organisation=request.organisation)
     back = (reverse("workflows:button", args=[workflow.pk, sid, bid]) if bid else _status_url(workflow, sid))
     if request.method == "POST" and form.is_valid():
         workflow, result = _apply(request, pk, editing.add_action, sid, bid, form.action)
@@ -320,7 +320,7 @@ def button_edit(request, pk, sid, bid):
     return render(request, "workflows/button.html", {
         "workflow": workflow, "status": status, "button": button, "form": form, "problems": problems,
         "actions": [(i, describe(a)) for i, a in enumerate(button.get("actions") or [])],
-        "action_form": ActionForm(definition=workflow.definition, in_button=True, prefix="action"),
+        "action_form": ActionForm(definition=workflow.definition, in_button=True, prefix="action", organisation=request.organisation),
     })
 
 
