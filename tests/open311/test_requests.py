@@ -337,3 +337,25 @@ def test_anonymised_request_keeps_nothing_personal(http, exposed, api_key):
     assert (extra.device_id, extra.account_id, extra.media_url, extra.description) == ("", "", "", "")
     item = http.get(f"/open311/v2/requests/{request.tracking_code}.json").json()[0]
     assert item["description"] is None and item["address"] is None and item["lat"] is None
+
+
+def test_phone_field_takes_phone_and_an_unreadable_number_is_dropped(organisation, service, http, api_key):
+    from tests.service_requests.conftest import make_procedure
+
+    form = {"pages": [{"id": "p", "title": "P", "condition": None, "fields": [
+        {"id": "tel", "type": "phone", "label": "Téléphone", "required": False},
+        {"id": "nom", "type": "text", "label": "Nom", "required": False, "prefill": "profile.last_name"},
+    ]}]}
+    procedure = make_procedure(organisation, service, slug="appel", who="anyone", form=form)
+    procedure.open311 = True
+    procedure.save()
+    assert http.get("/open311/v2/services/appel.json").json()["attributes"] == []
+    base = {"api_key": api_key, "service_code": "appel", "lat": "48.7", "long": "6.2", "email": "a@example.org",
+            "first_name": "A", "last_name": "B"}
+    french = http.post("/open311/v2/requests.json", {**base, "phone": "06 12 34 56 78"})
+    assert french.status_code == 200
+    request = ServiceRequest.objects.get(tracking_code=french.json()[0]["service_request_id"])
+    assert request.data["tel"] == "+33612345678" and request.data["nom"] == "B"
+    abroad = http.post("/open311/v2/requests.json", {**base, "phone": "+44 20 7946 0958 ext 12"})
+    assert abroad.status_code == 200
+    assert "tel" not in ServiceRequest.objects.get(tracking_code=abroad.json()[0]["service_request_id"]).data

@@ -364,12 +364,12 @@ def _media_url(params, name="media_url"):
     value = params.get(name)
     if not value:
         return ""
+    if len(value) > 1000:
+        raise Open311Error(400, _("%(name)s est trop long (1000 caractères au plus).") % {"name": name})
     try:
         URLValidator(schemes=["http", "https"])(value)
     except ValidationError:
         raise Open311Error(400, _("%(name)s doit être une adresse http ou https valide.") % {"name": name}) from None
-    if len(value) > 1000:
-        raise Open311Error(400, _("%(name)s est trop long (1000 caractères au plus).") % {"name": name})
     return value
 
 
@@ -477,9 +477,17 @@ def parse_new_request(organisation, params):
         answers[mapping.description["id"]] = description[:10_000]
     first_name, last_name = params.get("first_name")[:100], params.get("last_name")[:100]
     values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": params.get("phone")[:40]}
+    fields = {field.get("id"): field for _page, field in iter_fields(version.form)}
     for field_id, param in mapping.params.items():
-        if values[param]:
-            answers[field_id] = values[param]
+        if not values[param]:
+            continue
+        field = fields[field_id]
+        if field.get("type") == "phone" and not field.get("required"):
+            try:
+                CLEANERS["phone"](field, values[param])
+            except FieldError:
+                continue  # a number the form cannot read (abroad…) is not worth refusing the report
+        answers[field_id] = values[param]
     if mapping.address is not None and address_string:
         address_answer = _address_answer(mapping.address, address_string, lat, lon)
         if address_answer is not None:
