@@ -93,3 +93,11 @@ def test_odd_path_identifiers_are_404(http, exposed, path):
 def test_nul_in_a_list_filter(http, exposed):
     assert http.get("/open311/v2/requests.json", {"service_request_id": "RQ\x00"}).json() == []
     assert http.get("/open311/v2/requests.json", {"service_code": "a\x00b"}).status_code == 200
+
+
+def test_markup_is_escaped_in_xml(http, exposed, api_key):
+    text = "<script>alert('x')</script> & </description><pwned/>"
+    assert http.post("/open311/v2/requests.json", {"api_key": api_key, **report(description=text)}).status_code == 200
+    root = xml(http.get("/open311/v2/requests.xml"))
+    assert root.findtext("request/description") == text
+    assert root.find(".//pwned") is None and root.find(".//script") is None
