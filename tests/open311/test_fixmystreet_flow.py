@@ -60,7 +60,8 @@ def test_fixmystreet_round_trip(live_server, organisation, exposed, api_key, age
     status, posted = client.post("servicerequestupdates.xml", comment)
     assert status == 200 and posted.tag == "service_request_updates"
     assert posted.findtext("request_update/update_id").isdigit()
-    assert RequestEvent.objects.filter(request=request, kind=RequestEvent.Kind.MESSAGE_CITIZEN).count() == 1
+    assert RequestEvent.objects.filter(request=request, kind=RequestEvent.Kind.MESSAGE_CITIZEN,
+                                       text__contains="agrandit").count() == 1
     request.refresh_from_db()
     post_agent_message(request, agent, "Réparé ce matin.", answer=True)
     request.refresh_from_db()

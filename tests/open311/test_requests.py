@@ -359,3 +359,24 @@ def test_phone_field_takes_phone_and_an_unreadable_number_is_dropped(organisatio
     abroad = http.post("/open311/v2/requests.json", {**base, "phone": "+44 20 7946 0958 ext 12"})
     assert abroad.status_code == 200
     assert "tel" not in ServiceRequest.objects.get(tracking_code=abroad.json()[0]["service_request_id"]).data
+
+
+def test_description_without_a_field_and_the_photo_reach_the_agents(organisation, service, http, api_key):
+    from tests.service_requests.conftest import make_procedure
+
+    form = {"pages": [{"id": "p", "title": "P", "condition": None, "fields": [
+        {"id": "nom", "type": "text", "label": "Nom", "required": False, "prefill": "profile.last_name"}]}]}
+    procedure = make_procedure(organisation, service, slug="simple", who="anyone", form=form)
+    procedure.open311 = True
+    procedure.save()
+    response = http.post("/open311/v2/requests.json", {
+        "api_key": api_key, "service_code": "simple", "lat": "48.7", "long": "6.2", "email": "a@example.org",
+        "first_name": "A", "last_name": "B", "description": "Lampadaire éteint.",
+        "media_url": "https://photos.example.org/9.jpg"})
+    assert response.status_code == 200, response.content
+    request = ServiceRequest.objects.get(tracking_code=response.json()[0]["service_request_id"])
+    message = RequestEvent.objects.get(request=request, kind=RequestEvent.Kind.MESSAGE_CITIZEN)
+    assert message.text == "Lampadaire éteint.\n\nPhoto : https://photos.example.org/9.jpg"
+    # Not sent back to FixMyStreet as an update (the reporter's own words).
+    updates = http.get("/open311/v2/servicerequestupdates.json", {"api_key": api_key}).json()
+    assert all("Lampadaire" not in update["description"] for update in updates)

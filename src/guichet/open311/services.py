@@ -13,6 +13,7 @@ from dataclasses import dataclass, field as dataclass_field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from guichet.formdefs.schema import DISPLAY_TYPES, iter_fields
 from guichet.procedures.models import Procedure, Theme
 from guichet.service_requests.codes import normalise_tracking_code
 from guichet.service_requests.models import RequestEvent, ServiceRequest
+from guichet.service_requests.services import add_event
 from guichet.service_requests.status import citizen_status
 
 from .models import Open311Request
@@ -476,7 +478,7 @@ def parse_new_request(organisation, params):
     if description and mapping.description is not None:
         answers[mapping.description["id"]] = description[:10_000]
     first_name, last_name = params.get("first_name")[:100], params.get("last_name")[:100]
-    values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": params.get("phone")[:40]}
+    values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": params.get("phone")[:30]}
     fields = {field.get("id"): field for _page, field in iter_fields(version.form)}
     for field_id, param in mapping.params.items():
         if not values[param]:
@@ -511,23 +513,33 @@ def post_request(organisation, params):
     client = authenticate(organisation, params)
     new = parse_new_request(organisation, params)
     check_client_service(client, new.procedure.current_version.service_id)
-    try:
-        service_request = submit_answers(
-            new.procedure.current_version, new.answers, channel=ServiceRequest.Channel.API, citizen=None,
-            contact_name=new.contact_name, contact_email=new.contact_email, contact_phone=new.contact_phone,
-            api_client=client, location=new.location,
+    mapping = form_mapping(new.procedure.current_version)
+    with transaction.atomic():  # the request, its point, its Open311 record and message: all or nothing
+        try:
+            service_request = submit_answers(
+                new.procedure.current_version, new.answers, channel=ServiceRequest.Channel.API, citizen=None,
+                contact_name=new.contact_name, contact_email=new.contact_email, contact_phone=new.contact_phone,
+                api_client=client, location=new.location,
+            )
+        except SubmissionRefused as refused:
+            raise Open311Error(400, *[_refusal_text(mapping, key, message)
+                                      for key, message in refused.errors.items()]) from None
+        lat, lon = new.location["latitude"], new.location["longitude"]
+        if lat is not None and service_request.latitude is None:
+            # The form's address field took address_string but has no map: the point is the one sent.
+            ServiceRequest.objects.filter(pk=service_request.pk).update(latitude=lat, longitude=lon)
+        record = Open311Request.objects.create(
+            organisation=organisation, request=service_request, api_client=client, **new.extra,
         )
-    except SubmissionRefused as refused:
-        mapping = form_mapping(new.procedure.current_version)
-        raise Open311Error(400, *[_refusal_text(mapping, key, message)
-                                  for key, message in refused.errors.items()]) from None
-    lat, lon = new.location["latitude"], new.location["longitude"]
-    if lat is not None and service_request.latitude is None:
-        # The form's address field took address_string but has no map: the point is the one sent.
-        ServiceRequest.objects.filter(pk=service_request.pk).update(latitude=lat, longitude=lon)
-    record = Open311Request.objects.create(
-        organisation=organisation, request=service_request, api_client=client, **new.extra,
-    )
+        # What the form has no field for reaches the agents as the reporter's first message.
+        parts = []
+        if new.extra["description"] and mapping.description is None:
+            parts.append(new.extra["description"])
+        if new.extra["media_url"]:
+            parts.append(_("Photo : %(url)s") % {"url": new.extra["media_url"]})
+        if parts:
+            add_event(service_request, Kind.MESSAGE_CITIZEN, visible_to_citizen=True, text="\n\n".join(parts)[:5000],
+                      data={"open311": True})
     return {
         "service_request_id": service_request.tracking_code,
         "token": record.token,
