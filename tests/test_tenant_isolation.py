@@ -15,6 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guichet.accounts.models import User
 from guichet.accounts.tokens import email_confirmation_token, make_email_change_token
 from guichet.answers.models import AnswerTemplate
+from guichet.api_clients.models import Scope
+from guichet.api_clients.services import create_client
 from guichet.households.models import HouseholdMember
 from guichet.letters.models import LetterBatch
 from guichet.notifications.models import Delivery, MessageTemplate, Notification
@@ -23,6 +25,9 @@ from guichet.service_requests.models import RequestEvent
 from guichet.sms.models import SmsReceipt, SmsSettings
 from tests.conftest import PASSWORD, client_for, make_agent, make_citizen, make_service
 from tests.documents.builders import kept_document, request_with_attachment
+from tests.isolation_guesses.apis import (
+    API_ACTORS, apis_calls, apis_guesses, apis_objects, apis_post_data, apis_snapshot,
+)
 from tests.isolation_guesses.omnichannel import (
     montclair_objects, omnichannel_guesses, omnichannel_post_data, omnichannel_snapshot,
 )
@@ -34,7 +39,7 @@ def parameterised_url_names():
             if isinstance(pattern, URLResolver):
                 inner = pattern.namespace or namespace
                 yield from walk(pattern.url_patterns, inner)
-            elif isinstance(pattern, URLPattern) and pattern.pattern.converters:
+            elif isinstance(pattern, URLPattern) and pattern.pattern.regex.groupindex:  # re_path's groups too
                 yield f"{namespace}:{pattern.name}" if namespace else pattern.name
 
     return set(walk(get_resolver("guichet.urls").url_patterns))
@@ -67,6 +72,8 @@ def other(other_organisation):
     }
     # Calls, contacts, records, drafts, knowledge, directory, mail room (tests/isolation_guesses/omnichannel.py).
     objects.update(montclair_objects(other_organisation, objects))
+    # API client, Open311 procedure and request, webhook subscription and delivery, connector (…/apis.py).
+    objects.update(apis_objects(other_organisation, objects))
     return objects
 
 
@@ -329,6 +336,8 @@ GUESSES = {
 }
 # Citizen records, contact centre, knowledge base, directory and mail room.
 GUESSES.update(omnichannel_guesses())
+# API clients, webhooks, connectors; the REST API and Open311 with Saint-Aubin's own credentials.
+GUESSES.update(apis_guesses())
 # One-time links answer with an "invalid link" page rather than 404; the other URLs are simply not there.
 LINK_PAGES = {"accounts:confirm", "accounts:password_reset_confirm", "agents:set_password",
               "accounts:email_change_confirm"}
@@ -355,6 +364,7 @@ def snapshot(other):
         "request_links": list(_request_links()),
         "merged_requests": list(_merges()),
         **omnichannel_snapshot(),
+        **apis_snapshot(other),
     }
 
 
@@ -377,7 +387,8 @@ def test_every_url_with_an_identifier_is_tried():
 @pytest.mark.parametrize("url_name", sorted(GUESSES))
 def test_other_collectivite_identifiers_lead_nowhere(url_name, organisation, other, org_admin):
     actor, make_kwargs = GUESSES[url_name]
-    users = {"anonymous": None, "citizen": make_citizen(organisation), "admin": org_admin}
+    users = {"anonymous": None, "citizen": make_citizen(organisation), "admin": org_admin,
+             **dict.fromkeys(API_ACTORS, org_admin)}  # the API's actors: the admin's session and client
     client = client_for(organisation, users[actor])
     url = reverse(url_name, kwargs=make_kwargs(other))
     before = snapshot(other)
@@ -385,9 +396,13 @@ def test_other_collectivite_identifiers_lead_nowhere(url_name, organisation, oth
         "new_password1": "Nouveau-mot-de-passe-99", "new_password2": "Nouveau-mot-de-passe-99",
         "first_name": "Pirate", "last_name": "Pirate", "relationship": "adult", "name": "Pirate",
         "slug": "pirate", "email": "pirate@example.org", "password": PASSWORD,
-        **omnichannel_post_data(other),
+        **omnichannel_post_data(other), **apis_post_data(other),
     }
-    get, post = client.get(url), client.post(url, post_data)
+    if actor in API_ACTORS:  # Saint-Aubin's own client with every scope, as bearer or Open311 api_key
+        _client, secret = create_client(organisation, name="Intégration", scopes=list(Scope.values))
+        get, post = apis_calls(actor, client, url, other, secret)
+    else:
+        get, post = client.get(url), client.post(url, post_data)
     if url_name in LINK_PAGES:
         for response in (get, post):
             assert response.status_code in (200, 302, 400, 404)
