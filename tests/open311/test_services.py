@@ -143,9 +143,11 @@ def test_admin_form_shows_the_open311_checkbox(organisation, org_admin, exposed)
     from tests.conftest import client_for
 
     response = client_for(organisation, org_admin).get(f"/agents/admin/demarches/{exposed.pk}/reglages/")
-    if response.status_code == 404:
-        pytest.skip("settings URL differs")
-    assert b'name="open311"' in response.content
+    assert response.status_code == 200
+    import re
+
+    (tag,) = re.findall(r'<input[^>]*name="open311"[^>]*>', response.content.decode())
+    assert "checked" in tag and 'type="checkbox"' in tag
 
 
 def test_json_is_utf8(http, exposed):
