@@ -28,6 +28,7 @@ start with `guichet_bench`), created and migrated when missing and kept between 
 
 import argparse
 import datetime
+import math
 import os
 import re
 import statistics
@@ -164,7 +165,7 @@ class Call:
 
 def percentile(samples, fraction):
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, int(round(fraction * len(ordered) + 0.5)) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
 def count_items(response):
@@ -227,11 +228,12 @@ def pick_values(organisation):
 
 def deep_page_url(client, headers, first_url):
     """The URL of the page reached by following `next` DEEP times from the first page."""
+    from urllib.parse import urlsplit
+
     url = first_url
     for _ in range(DEEP):
-        body = client.get(url, headers=headers).json()
-        url = body["next"].split("://", 1)[1].split("/", 1)[1]
-        url = "/" + url
+        link = urlsplit(client.get(url, headers=headers).json()["next"])
+        url = f"{link.path}?{link.query}"
     return url
 
 
@@ -263,8 +265,8 @@ def rest_calls(organisation, secret, values):
         (f"procedure={big['procedure__slug']} ({big['n']})", f"{first}&procedure={big['procedure__slug']}", page),
         (f"procedure={small['procedure__slug']} ({small['n']})", f"{first}&procedure={small['procedure__slug']}",
          page),
-        ("updated_since=J-30, order=updated_at", f"{first}&{urlencode({'order': 'updated_at', 'updated_since': since})}",
-         page),
+        ("updated_since=J-30, order=updated_at",
+         f"{first}&{urlencode({'order': 'updated_at', 'updated_since': since})}", page),
         ("state=open", f"{first}&state=open", page),
         (f"requests/{{code}} ({values['code']})", f"/api/v1/requests/{values['code']}", None),
         (f"requests/{{code}}/timeline ({values['events']} évén.)", f"/api/v1/requests/{values['code']}/timeline",
@@ -320,6 +322,9 @@ def measure(options):
     print(f"\n# Mesures ({ServiceRequest.objects.count()} demandes, {RequestEvent.objects.count()} événements ; "
           f"{organisation.name} : {values['total']} demandes envoyées ; charge {load[0]:.1f} / {load[1]:.1f} / "
           f"{load[2]:.1f} ; {options.warmup} appels de chauffe puis {options.runs} mesurés)")
+    if load[0] > os.cpu_count():
+        print(f"Attention : machine chargée (charge {load[0]:.1f} pour {os.cpu_count()} cœurs) : les temps d'horloge "
+              "sont gonflés par l'attente du processeur ; la colonne CPU l'est moins.")
     calls = []
     if options.only != "open311":
         calls += rest_calls(organisation, secret, values)
@@ -339,7 +344,8 @@ def measure(options):
         flag = " ⚠ Seq Scan " + ", ".join(call.seq_scans) if call.seq_scans else ""
         flag += " ⚠ lent" if call.p50 > SLOW_MS else ""
         print(f"{call.api:<8} {call.title[:46]:<46} {call.p50:>8.1f} {call.p95:>8.1f} "
-              f"{statistics.median(call.sql):>8.1f} {statistics.median(call.cpu):>8.1f} {len(call.queries):>8} {call.items:>7} {call.size / 1024:>6.0f}"
+              f"{statistics.median(call.sql):>8.1f} {statistics.median(call.cpu):>8.1f} {len(call.queries):>8} "
+              f"{call.items:>7} {call.size / 1024:>6.0f}"
               f"  {slowest:.2f} ms{flag}")
     slowest_call = max(calls, key=lambda call: call.p50)
     print(f"\nAppel le plus lent : {slowest_call.api} {slowest_call.title} (p50 {slowest_call.p50:.1f} ms, dont SQL "
