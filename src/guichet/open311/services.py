@@ -61,6 +61,11 @@ UPDATE_KINDS = (
     Kind.STATUS_CHANGED, Kind.MESSAGE_AGENT, Kind.ANSWER, Kind.INFORMATION_REQUESTED,
     Kind.REOPENED, Kind.REOPEN_REFUSED, Kind.MERGED, Kind.WITHDRAWN,
 )
+# Words of the service to the person who made the request: published only to the client that sent that request
+# through Open311 (another client, or a request made at the counter or online, gets none of them).
+PRIVATE_UPDATE_KINDS = (Kind.MESSAGE_AGENT, Kind.ANSWER, Kind.INFORMATION_REQUESTED)
+# Events whose own text is free (a reason typed by someone): shown by their kind's name to other clients.
+GENERIC_TEXT_KINDS = (Kind.REOPENED, Kind.REOPEN_REFUSED)
 # Characters XML 1.0 cannot carry.
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 POSTCODE_CITY = re.compile(r"^(?P<street>.*?)[,\s]*\b(?P<postcode>\d{5})\s+(?P<city>[^,\d][^,]*)$")
@@ -501,7 +506,7 @@ def parse_new_request(organisation, params):
     return NewRequest(
         procedure=procedure, answers=answers, contact_name=" ".join(p for p in (first_name, last_name) if p),
         contact_email=email, contact_phone=values["phone"], location=location,
-        extra={"device_id": params.get("device_id")[:200], "account_id": params.get("account_id")[:200],
+        extra={"device_id": (params.get("device_id") or params.get("deviceid"))[:200], "account_id": params.get("account_id")[:200],
                "media_url": media_url, "address_id": address_id[:200], "description": description[:10_000]},
     )
 
@@ -701,7 +706,18 @@ def fms_status(service_request, status_id, *, closed=False):
     return "IN_PROGRESS" if status_id else "OPEN"
 
 
-def _update_text(service_request, event):
+def _sent_by(service_request, client):
+    """Whether `client` sent this request through Open311 (its Open311 record names it)."""
+    try:
+        record = service_request.open311
+    except Open311Request.DoesNotExist:
+        return False
+    return record.api_client_id is not None and record.api_client_id == client.pk
+
+
+def _update_text(service_request, event, own=True):
+    if not own and event.kind in GENERIC_TEXT_KINDS:
+        return str(event.get_kind_display())
     if event.kind == Kind.STATUS_CHANGED:
         label = service_request.status_label(event.status_to)
         return _("Nouveau statut : %(label)s") % {"label": label}
@@ -720,7 +736,8 @@ def update_list(organisation, params, now=None):
     events = list(
         RequestEvent.objects.of(organisation)
         .filter(request__in=requests, visible_to_citizen=True, kind__in=UPDATE_KINDS, at__gte=start, at__lte=end)
-        .select_related("request", "request__procedure").prefetch_related("request__version")
+        .exclude(Q(kind__in=PRIVATE_UPDATE_KINDS) & ~Q(request__open311__api_client=client))
+        .select_related("request", "request__procedure", "request__open311").prefetch_related("request__version")
         .order_by("at", "pk")[:MAX_RESULTS]
     )
     request_ids = {event.request_id for event in events}
@@ -732,6 +749,9 @@ def update_list(organisation, params, now=None):
     updates = []
     for event in events:
         service_request = event.request
+        own = _sent_by(service_request, client)
+        if event.kind in PRIVATE_UPDATE_KINDS and not own:
+            continue
         if event.kind == Kind.STATUS_CHANGED:
             definition = service_request.status_definition(event.status_to)
             if not definition or not definition.get("visible", True):
@@ -751,7 +771,7 @@ def update_list(organisation, params, now=None):
             "service_request_id": service_request.tracking_code,
             "status": status,
             "updated_datetime": event.at,
-            "description": _update_text(service_request, event),
+            "description": _update_text(service_request, event, own),
             "media_url": None,
         })
     return updates

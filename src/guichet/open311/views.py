@@ -3,11 +3,10 @@
 import json
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from . import rendering, services
 from .services import Open311Error, Params
@@ -33,13 +32,23 @@ def _params(request):
 def endpoint(root, methods=("GET",)):
     """Wrap a view `(request, params, *args) → data`: format checked, jurisdiction checked, errors rendered."""
 
+    allowed = list(methods) + (["HEAD"] if "GET" in methods else []) + ["OPTIONS"]
+
     def decorate(view):
         @csrf_exempt
-        @require_http_methods(list(methods))
         def wrapped(request, *args, fmt, **kwargs):
             if fmt not in rendering.FORMATS:
                 return rendering.errors("json", 404, [_("Format « %(fmt)s » inconnu : utilisez .json ou .xml.")
                                                       % {"fmt": fmt[:20]}])
+            if request.method == "OPTIONS":
+                return HttpResponse(status=204, headers={"Allow": ", ".join(allowed)})
+            if request.method not in allowed:
+                # The specification's error document, in the format asked, with the methods that are allowed.
+                response = rendering.errors(fmt, 405, [_("Méthode %(method)s non permise ici : utilisez %(allowed)s.")
+                                                       % {"method": request.method[:20],
+                                                          "allowed": ", ".join(methods)}])
+                response["Allow"] = ", ".join(allowed)
+                return response
             if getattr(request, "organisation", None) is None:
                 raise Http404
             try:
@@ -51,7 +60,10 @@ def endpoint(root, methods=("GET",)):
             except (RequestDataTooBig, TooManyFieldsSent, SuspiciousOperation, BadRequest):
                 return rendering.errors(fmt, 400, [_("Requête trop grande ou mal formée.")])
             # 200 also for a created request: the specification names no other code, and clients check for it.
-            return rendering.respond(fmt, root, data)
+            response = rendering.respond(fmt, root, data)
+            if request.method == "HEAD":  # the headers of GET, no body
+                response.content = b""
+            return response
 
         wrapped.__name__ = view.__name__
         wrapped.__doc__ = view.__doc__

@@ -1,0 +1,70 @@
+"""Review of issue 7: methods in the specification's error format, updates private to the client that sent the
+request, FixMyStreet's `deviceid`."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from guichet.api_clients.services import create_client
+from guichet.open311.models import Open311Request
+from guichet.service_requests.messaging import post_agent_message
+from guichet.service_requests.models import RequestEvent, ServiceRequest
+from guichet.service_requests.services import add_event
+
+from .conftest import report, xml
+
+pytestmark = pytest.mark.django_db
+
+
+def created(http, api_key, **extra):
+    response = http.post("/open311/v2/requests.json", {"api_key": api_key, **report(**extra)})
+    assert response.status_code == 200, response.content.decode()
+    return ServiceRequest.objects.get(tracking_code=response.json()[0]["service_request_id"])
+
+
+def test_wrong_method_is_the_specifications_error_in_the_format_asked(http, exposed):
+    response = http.put("/open311/v2/requests.xml")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST, HEAD, OPTIONS"
+    assert xml(response).findtext("error/code") == "405"
+    response = http.delete("/open311/v2/services.json")
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.json()[0]["code"] == 405 and "DELETE" in response.json()[0]["description"]
+    assert http.post("/open311/v2/discovery.json").status_code == 405
+
+
+def test_head_and_options(http, exposed):
+    head = http.head("/open311/v2/services.xml")
+    assert head.status_code == 200 and head["Content-Type"].startswith("text/xml") and head.content == b""
+    options = http.options("/open311/v2/servicerequestupdates.json")
+    assert options.status_code == 204 and options["Allow"] == "GET, POST, HEAD, OPTIONS"
+
+
+def test_service_messages_go_only_to_the_client_that_sent_the_request(http, organisation, exposed, api_key, agent):
+    _client, second_key = create_client(organisation, name="Autre application", scopes=["open311"])
+    mine = created(http, api_key)
+    theirs = created(http, second_key)
+    post_agent_message(mine, agent, "Madame Dupont, une équipe passe jeudi au 12 rue des Lilas.")
+    post_agent_message(theirs, agent, "Monsieur Martin, merci pour votre signalement.")
+    add_event(theirs, RequestEvent.Kind.REOPENED, visible_to_citizen=True, text="Je suis M. Martin, 06 12 34 56 78")
+    add_event(theirs, RequestEvent.Kind.STATUS_CHANGED, actor=agent, visible_to_citizen=True, status_from="recue",
+              status_to="acceptee")
+    body = http.get("/open311/v2/servicerequestupdates.json", {"api_key": api_key}).content.decode()
+    assert "Madame Dupont" in body
+    assert "Monsieur Martin" not in body and "06 12 34 56 78" not in body
+    window = {"start_date": (timezone.now() - datetime.timedelta(hours=1)).isoformat(),
+              "end_date": (timezone.now() + datetime.timedelta(hours=1)).isoformat()}
+    updates = http.get("/open311/v2/servicerequestupdates.json", {"api_key": api_key, **window}).json()
+    about_theirs = [u for u in updates if u["service_request_id"] == theirs.tracking_code]
+    assert [u["status"] for u in about_theirs][-1] == "FIXED"  # the statuses stay public
+    assert "Demande rouverte" in [u["description"] for u in about_theirs]  # the kind, not the words
+    # A request made online in an exposed procedure has no Open311 client: no client gets its messages.
+    Open311Request.objects.filter(request=mine).update(api_client=None)
+    body = http.get("/open311/v2/servicerequestupdates.json", {"api_key": api_key}).content.decode()
+    assert "Madame Dupont" not in body
+
+
+def test_fixmystreet_deviceid_is_the_device_id(http, exposed, api_key):
+    request = created(http, api_key, device_id=None, deviceid="Signalement d'arbre")
+    assert request.open311.device_id == "Signalement d'arbre"
