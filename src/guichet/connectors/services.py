@@ -10,6 +10,7 @@
 on the connector (last call, status, error).
 """
 
+import codecs
 import json as jsonlib
 import re
 import time
@@ -136,6 +137,14 @@ def _read_limited(response, started, timeout):
     return b"".join(chunks)
 
 
+def _charset(response):
+    """The answer's declared charset when Python knows it, else UTF-8 (a made-up charset is not a crash)."""
+    try:
+        return codecs.lookup(response.encoding or "utf-8").name
+    except (LookupError, TypeError, ValueError):
+        return "utf-8"
+
+
 def call(connector, method, path="", *, json=None, params=None, body=None, expect_json=False):
     """Call the connector's service: `method` on the base URL + `path`, with `json` (serialised here) or `body`
     (bytes already serialised, sent as JSON) and query `params`.
@@ -179,7 +188,7 @@ def call(connector, method, path="", *, json=None, params=None, body=None, expec
         finally:
             response.close()
         duration = time.monotonic() - started
-        text = content.decode(response.encoding or "utf-8", errors="replace")
+        text = content.decode(_charset(response), errors="replace")
         status = response.status_code
         if 300 <= status < 400:
             raise ConnectorError(_("Le service renvoie vers une autre adresse (code %(status)s) : les redirections "
