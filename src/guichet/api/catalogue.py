@@ -22,6 +22,8 @@ from .core import ApiError, OptionalClient
 from .schemas import Page, page_of
 
 PUBLIC = [{}, {"ClientAuth": []}]
+PUBLIC_TEXT = ("Public : sans authentification ; un secret de client présenté doit être valide (et compte dans "
+               "sa limite d'appels). ")
 router = Router(tags=["Catalogue"], auth=OptionalClient())
 SLUG = r"^[-a-zA-Z0-9_]{1,80}$"
 # Printable text only (no control character: PostgreSQL refuses NUL in a query).
@@ -230,12 +232,15 @@ class ProcedureFilters(Schema):
     q: str = Field(None, max_length=200, pattern=TEXT, description="Mots cherchés (titre, description, "
                                                                               "mots-clés).")
     open311: bool = Field(None, description="true : seulement les démarches exposées en Open311.")
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(20, ge=1, le=100)
+    page: int = Field(1, ge=1, le=100_000, description="Numéro de la page, à partir de 1.")
+    page_size: int = Field(20, ge=1, le=100, description="Éléments par page (100 au plus).")
 
 
 @router.get("/procedures", response=Page[ProcedureSummary], summary="Démarches publiées",
-            openapi_extra={"security": PUBLIC}, operation_id="list_procedures")
+            openapi_extra={"security": PUBLIC}, operation_id="list_procedures",
+            description=PUBLIC_TEXT + "Les démarches publiées de la collectivité, par titre, filtrées par thème, mots "
+                        "cherchés ou exposition en Open311 ; un client de l'API voit aussi celles saisies au guichet "
+                        "seulement.")
 def list_procedures(request, filters: Query[ProcedureFilters]):
     procedures = published_procedures(request)
     for term in search_terms(filters.q or ""):
@@ -250,8 +255,10 @@ def list_procedures(request, filters: Query[ProcedureFilters]):
 
 
 @router.get("/procedures/{slug}", response=ProcedureDetail, summary="Une démarche et son formulaire",
-            openapi_extra={"security": PUBLIC}, operation_id="read_procedure")
-def read_procedure(request, slug: str = Path(..., pattern=SLUG)):
+            openapi_extra={"security": PUBLIC}, operation_id="read_procedure",
+            description=PUBLIC_TEXT + "La version publiée d'une démarche : qui peut la déposer, service, délai, pièces "
+                        "à fournir, formulaire (pages, champs, conditions, règles des fichiers) et statuts du circuit.")
+def read_procedure(request, slug: str = Path(..., pattern=SLUG, description="Identifiant (slug) de la démarche.")):
     procedure = _procedure(request, slug)
     version = procedure.current_version
     return {
@@ -262,13 +269,18 @@ def read_procedure(request, slug: str = Path(..., pattern=SLUG)):
 
 
 @router.get("/procedures/{slug}/statuses", response=List[StatusOut], summary="Statuts du circuit d'une démarche",
-            openapi_extra={"security": PUBLIC}, operation_id="list_procedure_statuses")
-def list_procedure_statuses(request, slug: str = Path(..., pattern=SLUG)):
+            openapi_extra={"security": PUBLIC}, operation_id="list_procedure_statuses",
+            description=PUBLIC_TEXT + "Les statuts du circuit de la version publiée, dans l'ordre, avec ceux montrés à "
+                        "l'usager et ceux qui closent la demande.")
+def list_procedure_statuses(request, slug: str = Path(..., pattern=SLUG,
+                                                     description="Identifiant (slug) de la démarche.")):
     return workflow_statuses(_procedure(request, slug).current_version.workflow)
 
 
 @router.get("/statuses", response=List[StatusOfProcedures], summary="Tous les statuts des démarches publiées",
-            openapi_extra={"security": PUBLIC}, operation_id="list_statuses")
+            openapi_extra={"security": PUBLIC}, operation_id="list_statuses",
+            description=PUBLIC_TEXT + "Chaque statut des circuits des démarches publiées, avec les démarches qui "
+                        "l'emploient.")
 def list_statuses(request):
     statuses = {}
     for procedure in published_procedures(request).order_by("title", "pk"):
@@ -279,7 +291,8 @@ def list_statuses(request):
 
 
 @router.get("/services", response=List[ServiceOut], summary="Services de la collectivité",
-            openapi_extra={"security": PUBLIC}, operation_id="list_services")
+            openapi_extra={"security": PUBLIC}, operation_id="list_services",
+            description=PUBLIC_TEXT + "Les services actifs de la collectivité et leurs coordonnées publiques.")
 def list_services(request):
     return [{"id": s.pk, "slug": s.slug, "name": s.name, "description": s.description, "email": s.email,
              "phone": s.phone}
@@ -289,12 +302,14 @@ def list_services(request):
 class SheetFilters(Schema):
     q: str = Field(None, max_length=200, pattern=TEXT, description="Mots cherchés.")
     theme: int = Field(None, ge=1, le=MAX_ID, description="Identifiant du thème.")
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(20, ge=1, le=100)
+    page: int = Field(1, ge=1, le=100_000, description="Numéro de la page, à partir de 1.")
+    page_size: int = Field(20, ge=1, le=100, description="Éléments par page (100 au plus).")
 
 
 @router.get("/sheets", response=Page[SheetSummary], summary="Fiches publiques de la base de connaissances",
-            openapi_extra={"security": PUBLIC}, operation_id="list_sheets")
+            openapi_extra={"security": PUBLIC}, operation_id="list_sheets",
+            description=PUBLIC_TEXT + "Les fiches publiques de la base de connaissances, par thème puis question, ou "
+                        "les plus pertinentes pour les mots cherchés (`q`).")
 def list_sheets(request, filters: Query[SheetFilters]):
     if filters.q and filters.q.strip():
         found, error = knowledge_search.search_results(request.organisation, filters.q, public_only=True,
@@ -319,8 +334,9 @@ def list_sheets(request, filters: Query[SheetFilters]):
 
 
 @router.get("/sheets/{sheet_id}", response=SheetDetail, summary="Une fiche publique",
-            openapi_extra={"security": PUBLIC}, operation_id="read_sheet")
-def read_sheet(request, sheet_id: int = Path(..., ge=1, le=MAX_ID)):
+            openapi_extra={"security": PUBLIC}, operation_id="read_sheet",
+            description=PUBLIC_TEXT + "Une fiche publique : sa réponse en HTML nettoyé et les démarches liées.")
+def read_sheet(request, sheet_id: int = Path(..., ge=1, le=MAX_ID, description="Identifiant de la fiche.")):
     sheet = get_object_or_404(sheets_of(request.organisation, public_only=True).prefetch_related("procedures"),
                               pk=sheet_id)
     return {**_sheet_summary(sheet), "answer_html": richtext.sanitise(sheet.answer),

@@ -17,6 +17,7 @@ Authentication (request.auth after ninja's check):
 import functools
 import json
 import logging
+import re
 from typing import List, Optional
 
 from django.conf import settings
@@ -58,6 +59,8 @@ CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not
 DECLARED_PROBLEMS = (400, 401, 403, 404, 422, 429, 500)
 BODY_PROBLEMS = (413,)  # and those with a request body (too large)
 WWW_AUTHENTICATE = 'Bearer realm="Guichet"'
+# A Python string holds a surrogate only when it is alone (json.loads joins the pairs).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -161,14 +164,19 @@ class OptionalClient:
 # ---------------------------------------------------------------------------------------------------------------
 # Problem documents
 
+def problem_bytes(body):
+    """The UTF-8 JSON of a problem document. A value sent by the caller may be echoed in it (an unknown choice, a
+    key): a lone surrogate (JSON "\\ud800") cannot be encoded in UTF-8 and becomes U+FFFD instead of a 500."""
+    return LONE_SURROGATE.sub("\ufffd", json.dumps(body, ensure_ascii=False, default=str)).encode("utf-8")
+
+
 def problem(request, status, detail, *, title=None, code=None, headers=None, **extra):
     """The HttpResponse of a problem document."""
     body = {"type": extra.pop("type", "about:blank"), "title": str(title or TITLES.get(status, _("Erreur"))),
             "status": status, "detail": str(detail), "code": code or CODES.get(status, "error"),
             "instance": request.path}
     body.update(extra)
-    response = HttpResponse(json.dumps(body, ensure_ascii=False, default=str), status=status,
-                            content_type=f"{PROBLEM_MEDIA_TYPE}; charset=utf-8")
+    response = HttpResponse(problem_bytes(body), status=status, content_type=f"{PROBLEM_MEDIA_TYPE}; charset=utf-8")
     for name, value in (headers or {}).items():
         response[name] = value
     if status == 401 and "WWW-Authenticate" not in response:
@@ -400,7 +408,9 @@ class Caller(Schema):
 
 
 @api.get("/me", response=Caller, auth=[ClientAuth(), CitizenSession()], tags=["Compte"], operation_id="me",
-         summary="Qui appelle : le client de l'API ou l'usager connecté")
+         summary="Qui appelle : le client de l'API ou l'usager connecté",
+         description="Le client de l'API (secret) avec ses permissions et sa limite d'appels, ou l'usager connecté "
+                     "(session) : pour vérifier une configuration.")
 def me(request):
     caller = request.auth
     if hasattr(caller, "scopes"):

@@ -105,10 +105,24 @@ class Filters:
     citizen: int = None
 
 
+# Dates of the filters and cursors: outside these years a timezone shift overflows (0001-01-01T00:00+14:00).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def _aware(moment):
     if moment is not None and timezone.is_naive(moment):
         return timezone.make_aware(moment, datetime.timezone.utc)
     return moment
+
+
+def _bounded(parameter, moment):
+    """The aware datetime of a date filter, or BadQuery when it is out of the years the API knows."""
+    if moment is None:
+        return None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise BadQuery(parameter, _("Date hors limites : l'année va de %(first)s à %(last)s.") % {
+            "first": FIRST_YEAR, "last": LAST_YEAR})
+    return _aware(moment)
 
 
 def apply_filters(queryset, filters, caller):
@@ -132,11 +146,11 @@ def apply_filters(queryset, filters, caller):
                 "channels": ", ".join(ServiceRequest.Channel.values)})
         queryset = queryset.filter(channel=filters.channel)
     if filters.submitted_after:
-        queryset = queryset.filter(submitted_at__gte=_aware(filters.submitted_after))
+        queryset = queryset.filter(submitted_at__gte=_bounded("submitted_after", filters.submitted_after))
     if filters.submitted_before:
-        queryset = queryset.filter(submitted_at__lt=_aware(filters.submitted_before))
+        queryset = queryset.filter(submitted_at__lt=_bounded("submitted_before", filters.submitted_before))
     if filters.updated_since:
-        queryset = queryset.filter(updated_at__gte=_aware(filters.updated_since))
+        queryset = queryset.filter(updated_at__gte=_bounded("updated_since", filters.updated_since))
     if filters.citizen is not None:
         if not is_client(caller):
             raise BadQuery("citizen", _("Ce filtre est réservé aux clients de l'API."))
@@ -159,7 +173,7 @@ def decode_cursor(cursor, order):
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise BadQuery("cursor", message) from None
     if (cursor_order != order or moment is None or not isinstance(pk, int) or isinstance(pk, bool)
-            or not 0 < pk < 2**63):
+            or not 0 < pk < 2**63 or not FIRST_YEAR <= moment.year <= LAST_YEAR):
         raise BadQuery("cursor", message)
     return _aware(moment), pk
 
@@ -253,11 +267,11 @@ def timeline_of(service_request, caller):
     events = service_request.events.select_related("actor").order_by("at", "pk")
     if is_client(caller):
         return [event for event in events.exclude(kind__in=CLIENT_HIDDEN_KINDS)]
-    from guichet.service_requests.status import _status
+    from guichet.service_requests.status import visible_status
 
     shown = []
     for event in events.filter(visible_to_citizen=True):
-        if event.kind == RequestEvent.Kind.STATUS_CHANGED and _status(service_request, event.status_to) is None:
+        if event.kind == RequestEvent.Kind.STATUS_CHANGED and visible_status(service_request, event.status_to) is None:
             continue
         shown.append(event)
     return shown
@@ -287,13 +301,17 @@ def find_citizen(organisation, citizen_id):
     return citizens(organisation).filter(pk=citizen_id).first()
 
 
-def record_client(events_query, client):
-    """Write the API client into the data of events just written (through services that know only users)."""
-    for event in events_query:
-        data = dict(event.data) if isinstance(event.data, dict) else {}
-        data.update({"api_client": client.pk, "api_client_name": client.name})
-        RequestEvent.objects.filter(pk=event.pk).update(data=data)
-        event.data = data
+def client_data(client):
+    """What the events written for an API client hold in their `data` (read by `actor_kind` and the timeline)."""
+    return {"api_client": client.pk, "api_client_name": client.name}
+
+
+def acting_client(client):
+    """Context in which the events written by other apps' services (messaging, workflow engine, submission) are
+    written with the client in their data — the timeline is append-only, nothing is stamped afterwards."""
+    from guichet.service_requests.services import events_written_with
+
+    return events_written_with(**client_data(client))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -307,8 +325,8 @@ def post_message(service_request, caller, text, *, answer=False, token=None):
     try:
         with transaction.atomic():
             if is_client(caller):
-                event = messaging.post_agent_message(service_request, None, text, answer=answer, token=token)
-                record_client([event], caller)
+                with acting_client(caller):
+                    event = messaging.post_agent_message(service_request, None, text, answer=answer, token=token)
             else:
                 if answer:
                     raise ApiError(422, _("Données invalides"),
@@ -365,12 +383,10 @@ def press_button(service_request, client, button_id, *, lock_version, inputs=Non
             raise changed(service_request)
         raise ApiError(409, _("Conflit"), _("Ce bouton n'est pas disponible dans le statut actuel de la demande : "
                                             "voir /actions."), code="button_unavailable")
-    last_event = service_request.events.order_by("-pk").values_list("pk", flat=True).first() or 0
     try:
-        with transaction.atomic():
+        with transaction.atomic(), acting_client(client):
             engine.press(service_request, button_id, ClientActor(client), form_data=dict(inputs or {}),
                          lock_version=lock_version)
-            record_client(service_request.events.filter(pk__gt=last_event), client)
     except engine.RequestChanged:
         service_request.refresh_from_db(fields=["lock_version"])
         raise changed(service_request) from None

@@ -120,7 +120,7 @@ def _event(event, service_request, caller, titles):
 def _titles(caller):
     if services.is_client(caller):
         return {}
-    from guichet.service_requests.status import _titles as citizen_titles
+    from guichet.service_requests.status import citizen_titles
 
     return citizen_titles()
 
@@ -213,7 +213,8 @@ class RequestFilters(Schema):
         "-submitted_at (plus récentes d'abord) ou updated_at (plus ancienne modification d'abord)."))
     cursor: Optional[str] = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]*$",
                                   description="Curseur opaque de la page suivante (lien `next`).")
-    limit: int = Field(services.DEFAULT_PAGE_SIZE, ge=1, le=services.MAX_PAGE_SIZE)
+    limit: int = Field(services.DEFAULT_PAGE_SIZE, ge=1, le=services.MAX_PAGE_SIZE,
+                       description=f"Demandes par page ({services.MAX_PAGE_SIZE} au plus).")
 
 
 @router.get("", response=RequestPage, summary="Lister les demandes", operation_id="list_requests",
@@ -235,7 +236,9 @@ def list_requests(request, filters: Query[RequestFilters]):
     return {"items": items, "next": next_url, "next_cursor": next_cursor, "limit": filters.limit}
 
 
-@router.get("/{tracking_code}", response=RequestOut, summary="Lire une demande", operation_id="read_request")
+@router.get("/{tracking_code}", response=RequestOut, summary="Lire une demande", operation_id="read_request",
+            description="Client (requests:read) : une demande de ses services, avec le demandeur ; usager : la "
+                        "sienne (le dernier statut qui lui est visible). Ni brouillon ni demande anonymisée.")
 def read_request(request, tracking_code: str = CODE):
     caller = _caller(request, "requests:read")
     return _detail(services.get_request(request.organisation, caller, tracking_code), caller)

@@ -17,6 +17,7 @@ Who may submit:
 
 import base64
 import binascii
+import contextlib
 import datetime
 import re
 
@@ -26,7 +27,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from guichet.service_requests.models import RequestEvent, ServiceRequest
+from guichet.service_requests.models import ServiceRequest
+
+from .request_services import acting_client
 
 ALL = "__all__"
 API_CHANNELS = tuple(ServiceRequest.Channel.values)  # an integration may say any channel (api by default)
@@ -212,12 +215,12 @@ def _check_submitter(version, *, channel, citizen, entered_by, api_client, conta
             errors["channel"] = _("Canal inconnu : choisissez parmi %(channels)s.") % {
                 "channels": ", ".join(API_CHANNELS)}
     elif entered_by is not None:
-        from guichet.citizen_records.services import ON_BEHALF_CHANNELS, _refuse_unless_may_enter
+        from guichet.citizen_records.services import ON_BEHALF_CHANNELS, refuse_unless_may_enter
 
         if channel not in ON_BEHALF_CHANNELS:
             errors["channel"] = _("Choisissez le canal : accueil, téléphone, courrier ou courriel.")
         try:
-            _refuse_unless_may_enter(version, entered_by, citizen)
+            refuse_unless_may_enter(version, entered_by, citizen)
         except StartRefused as refusal:
             raise SubmissionRefused({ALL: refusal.message}) from refusal
     else:
@@ -383,9 +386,7 @@ def submit_answers(version, answers, *, channel=None, citizen=None, contact_name
     if errors:
         raise SubmissionRefused(errors)
 
-    client_data = ({"api_client": api_client.pk, "api_client_name": api_client.name} if api_client is not None
-                   else {})
-    event_data = {**client_data, "channel": channel}
+    event_data = {"channel": channel}
     if api_client is not None or entered_by is not None:
         event_data["on_behalf"] = True
     actor = entered_by if entered_by is not None else citizen if api_client is None else None
@@ -394,8 +395,9 @@ def submit_answers(version, answers, *, channel=None, citizen=None, contact_name
         contact = {"contact_name": contact_name.strip(), "contact_email": contact_email.strip(),
                    "contact_phone": (contact_phone or "").strip()}
     stored = []
+    acting = acting_client(api_client) if api_client is not None else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), acting:
             draft = services.create_draft(version, citizen=citizen, entered_by=entered_by, channel=channel,
                                           actor=actor, event_data=event_data, **contact)
             for field_id, checked in uploads.items():
@@ -415,9 +417,6 @@ def submit_answers(version, answers, *, channel=None, citizen=None, contact_name
                 submitted, _done = services.submit(draft, actor=actor)
             except services.Incomplete as incomplete:
                 raise SubmissionRefused({ALL: incomplete.message}) from incomplete
-            if client_data:
-                RequestEvent.objects.filter(request=submitted, kind=RequestEvent.Kind.SUBMITTED).update(
-                    data=client_data)
             if place is not None and not submitted.address and submitted.latitude is None:
                 submitted.address, submitted.latitude, submitted.longitude = place
                 ServiceRequest.objects.filter(pk=submitted.pk).update(

@@ -82,7 +82,8 @@ def _verified_agent(agent):
     return bool(agent.is_agent and agent.is_active and agent.totpdevice_set.filter(confirmed=True).exists())
 
 
-def _refuse_unless_may_enter(version, agent, citizen):
+def refuse_unless_may_enter(version, agent, citizen):
+    """StartRefused unless `agent` (verified, of the collectivité) may enter a request of `version` for `citizen`."""
     if not _verified_agent(agent) or agent.organisation_id != version.organisation_id:
         raise request_services.StartRefused(_(
             "Seul un agent de la collectivité, connecté avec son second facteur, peut saisir une demande pour "
@@ -108,7 +109,7 @@ def start_on_behalf(*, version, agent, channel, citizen=None, contact_name="", c
     """
     if channel not in ON_BEHALF_CHANNELS:
         raise request_services.StartRefused(_("Choisissez le canal : accueil, téléphone, courrier ou courriel."))
-    _refuse_unless_may_enter(version, agent, citizen)
+    refuse_unless_may_enter(version, agent, citizen)
     contact = {}
     if citizen is None:
         contact = {"contact_name": (contact_name or "").strip(), "contact_email": (contact_email or "").strip(),
@@ -342,3 +343,6 @@ def send_account_invitation(http_request, citizen):
         html_email_template_name="citizen_records/emails/invitation.html",
         extra_email_context={"organisation": organisation},
     )
+
+
+_refuse_unless_may_enter = refuse_unless_may_enter  # former private name

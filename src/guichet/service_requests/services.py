@@ -1,5 +1,8 @@
 """Business rules of requests: tracking codes, drafts, submission, the timeline."""
 
+import contextlib
+import contextvars
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +20,22 @@ FOLLOW_SESSION_KEY = "followed_requests"
 MAX_FOLLOWED = 50
 
 
+# Data every event appended in a block is written with (`events_written_with`): e.g. the API client acting.
+_EVENT_DATA = contextvars.ContextVar("guichet_event_data", default=None)
+
+
+@contextlib.contextmanager
+def events_written_with(**data):
+    """Inside this block, each event appended by `add_event` holds `data` in its `data` (below what the caller
+    passes): who acted when it is not a user, such as the API client of guichet.api. The timeline stays
+    append-only: the event is written with it, never stamped afterwards."""
+    token = _EVENT_DATA.set({**(_EVENT_DATA.get() or {}), **data})
+    try:
+        yield
+    finally:
+        _EVENT_DATA.reset(token)
+
+
 def add_event(request, kind, actor=None, visible_to_citizen=False, **fields):
     """Append one event to `request`'s timeline (the only way to write a `RequestEvent`).
 
@@ -31,6 +50,9 @@ def add_event(request, kind, actor=None, visible_to_citizen=False, **fields):
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     fields.setdefault("data", {})
+    written_with = _EVENT_DATA.get()
+    if written_with and isinstance(fields["data"], dict):
+        fields["data"] = {**written_with, **fields["data"]}
     for name in ("status_from", "status_to", "text"):
         if fields.get(name) is None:
             fields[name] = ""

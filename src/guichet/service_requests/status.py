@@ -15,7 +15,8 @@ class CitizenStatus:
     final: bool
 
 
-def _status(service_request, status_id):
+def visible_status(service_request, status_id):
+    """The CitizenStatus of `status_id` in the request's workflow, or None when it is unknown or internal."""
     definition = service_request.status_definition(status_id)
     if not definition or not definition.get("visible", True):
         return None
@@ -31,12 +32,12 @@ def citizen_status(service_request, status_events=()):
 
     `status_events`: the request's status_changed events in order (prefetched by lists: no extra query).
     """
-    current = _status(service_request, service_request.status)
+    current = visible_status(service_request, service_request.status)
     if current is not None:
         return current
     for event in reversed(list(status_events)):
         if event.kind == RequestEvent.Kind.STATUS_CHANGED:
-            status = _status(service_request, event.status_to)
+            status = visible_status(service_request, event.status_to)
             if status is not None:
                 return status
     return None
@@ -53,7 +54,8 @@ class TimelineEntry:
     author: str = ""
 
 
-def _titles():
+def citizen_titles():
+    """{event kind: (title the citizen reads, author: "service", "citizen" or "")}."""
     kind = RequestEvent.Kind
     return {
         kind.SUBMITTED: (_("Demande envoyée"), ""),
@@ -77,7 +79,7 @@ def visible_timeline(service_request, events, attachments=None):
     `attachments`: {pk: Attachment} of the request (already loaded): each entry then lists the Attachment objects
     of its message (ids of other requests or of deleted files are dropped); without it, their ids.
     """
-    titles = _titles()
+    titles = citizen_titles()
     entries = []
     for event in events:
         if not event.visible_to_citizen:
@@ -85,7 +87,7 @@ def visible_timeline(service_request, events, attachments=None):
         title, author = titles.get(event.kind, (str(event.get_kind_display()), ""))
         text = event.text
         if event.kind == RequestEvent.Kind.STATUS_CHANGED:
-            status = _status(service_request, event.status_to)
+            status = visible_status(service_request, event.status_to)
             if status is None:
                 continue
             title = _("Nouveau statut : %(label)s") % {"label": status.label}
@@ -96,3 +98,8 @@ def visible_timeline(service_request, events, attachments=None):
         entries.append(TimelineEntry(at=event.at, title=title, text=text, attachments=ids, kind=event.kind,
                                      author=author))
     return entries
+
+
+# Former private names (kept for callers not yet updated).
+_status = visible_status
+_titles = citizen_titles
