@@ -57,9 +57,27 @@ def retry_delays():
 
 
 def _status(request, status_id):
-    if not status_id:
+    """{"id", "label"} of a status the citizen may see; None for no status or an internal (non-visible) one."""
+    from guichet.service_requests.status import visible_status
+
+    shown = visible_status(request, status_id) if status_id else None
+    if shown is None:
         return None
-    return {"id": status_id, "label": str(request.status_label(status_id))}
+    return {"id": shown.id, "label": str(shown.label)}
+
+
+def _public_status(request):
+    """The request's status as the citizen sees it: the current one when visible, else the last visible one it
+    went through (one query, only then), else None. Internal statuses are never named in a payload."""
+    from guichet.service_requests.models import RequestEvent
+    from guichet.service_requests.status import citizen_status
+
+    current = _status(request, request.status)
+    if current is not None or not request.status:
+        return current
+    history = RequestEvent.objects.filter(request=request, kind=RequestEvent.Kind.STATUS_CHANGED).order_by("at", "pk")
+    shown = citizen_status(request, history)
+    return {"id": shown.id, "label": str(shown.label)} if shown else None
 
 
 def events_for(event):
@@ -71,7 +89,9 @@ def events_for(event):
     if event.kind == Kind.SUBMITTED:
         return [(Event.REQUEST_CREATED, {})]
     if event.kind == Kind.STATUS_CHANGED:
-        found = [(Event.STATUS_CHANGED, {"status_from": _status(request, event.status_from)})]
+        # Entering an internal status is not an event for the outside (its name would leak); closing still is.
+        visible = _status(request, event.status_to) is not None
+        found = [(Event.STATUS_CHANGED, {"status_from": _status(request, event.status_from)})] if visible else []
         # The engine sets `closed_at` (final status) before it writes this event, in the same transaction.
         if request.closed_at is not None:
             found.append((Event.REQUEST_CLOSED, {"closure": "final_status"}))
@@ -111,7 +131,7 @@ def build_payload(event_type, event_id, occurred_at, request, extra):
         "request": {
             "tracking_code": request.tracking_code,
             "procedure": request.procedure.slug,
-            "status": _status(request, request.status),
+            "status": _public_status(request),
             "channel": request.channel,
             "submitted_at": _iso(request.submitted_at),
             "closed_at": _iso(request.closed_at),

@@ -1,0 +1,42 @@
+"""Review of issue 7: internal (non-visible) statuses never reach a webhook payload."""
+
+import json
+
+import pytest
+
+from guichet.service_requests import messaging
+from guichet.webhooks.models import Delivery
+from guichet.workflows import engine
+from tests.workflows.conftest import give_answer
+
+pytestmark = pytest.mark.django_db
+
+
+def bodies():
+    return [json.loads(body) for body in Delivery.objects.order_by("pk").values_list("body", flat=True)]
+
+
+def test_entering_an_internal_status_emits_nothing_and_names_it_nowhere(subscription, service_request, agent):
+    engine.enter_status(service_request, "instruction", agent)  # visible « En cours d'instruction »
+    engine.enter_status(service_request, "en-retard", agent)  # internal « En retard »
+    assert [body["event"] for body in bodies()] == ["request.status_changed"]
+    messaging.post_agent_message(service_request, agent, "Nous revenons vers vous.")
+    posted = bodies()[-1]
+    assert posted["event"] == "message.posted"
+    # The request is in « en-retard »: its payload names the last status the citizen saw.
+    assert posted["request"]["status"] == {"id": "instruction", "label": "En cours d'instruction"}
+    give_answer(service_request, agent)
+    engine.enter_status(service_request, "acceptee", agent)
+    changed = bodies()[-2]
+    assert changed["event"] == "request.status_changed"
+    assert changed["status_from"] is None  # it came from an internal status
+    everything = json.dumps(bodies(), ensure_ascii=False)
+    assert "en-retard" not in everything and "En retard" not in everything
+
+
+def test_an_internal_status_with_no_visible_one_before_is_null(subscription, version, citizen):
+    from tests.workflows.conftest import make_request
+
+    service_request = make_request(version, citizen, status="en-retard")
+    messaging.post_agent_message(service_request, None, "Bonjour")
+    assert bodies()[-1]["request"]["status"] is None
