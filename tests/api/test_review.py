@@ -270,3 +270,27 @@ def test_every_operation_is_described_in_french_with_the_right_security(anonymou
             for status in ("400", "401", "404", "422", "429", "500"):
                 content = operation["responses"][status]["content"]
                 assert list(content) == ["application/problem+json"], (where, status)
+
+
+# --- query counts --------------------------------------------------------------------------------------------
+
+def test_timeline_costs_the_same_whatever_its_length(organisation, api, api_procedure, integration, citizen, agent,
+                                                     django_assert_max_num_queries):
+    made = made_for(api_procedure, integration[0], citizen=citizen)
+    browser = client_for(organisation, citizen)
+    url = f"{URL}/{made.tracking_code}/timeline"
+    api.get(url, **integration[1])  # the client's last_used_at is written once a minute: not counted below
+    for number in range(30):
+        add_event(made, RequestEvent.Kind.MESSAGE_AGENT, actor=agent, visible_to_citizen=True, text=f"M{number}")
+        add_event(made, RequestEvent.Kind.NOTE, actor=agent, text=f"N{number}")
+    # Host (2), client and its rate window (2), its services, the request, its events.
+    with django_assert_max_num_queries(8):
+        events = body(api.get(url, **integration[1]))
+    assert len([event for event in events if event["kind"] == "message_agent"]) == 30
+    assert all(event["actor_name"] for event in events if event["kind"] == "message_agent")
+    assert "note" not in {event["kind"] for event in events}
+    # Host (2), session and user (2), the request, its events.
+    with django_assert_max_num_queries(7):
+        events = body(browser.get(url))
+    assert [event["text"] for event in events if event["kind"] == "message_agent"][-1] == "M29"
+

@@ -293,6 +293,48 @@ def find_procedure_version(organisation, slug):
     return procedure.current_version
 
 
+def body_error(field, message):
+    """A 422 problem about one member of the body."""
+    return ApiError(422, _("Données invalides"), message, code="validation",
+                    errors=[{"location": ["body", field], "message": str(message), "type": "value_error"}])
+
+
+def submit_for(organisation, caller, *, procedure, answers, channel=None, citizen=None, contact=None,
+               location=None):
+    """Submit a request of the published procedure `procedure` (slug) through the API → the request, loaded as
+    the caller reads it.
+
+    A client (its scope already checked) submits in its services only (else 403), for the citizen record
+    `citizen` (an id) or for `contact` ({"name", "email", "phone"}); a citizen's session submits for themselves
+    (neither `citizen` nor `contact`). Raises ApiError, or SubmissionRefused with every refusal of the answers.
+    """
+    from .submission import submit_answers
+
+    version = find_procedure_version(organisation, procedure)
+    if version is None:
+        raise body_error("procedure", _("Aucune démarche publiée n'a cet identifiant dans la collectivité."))
+    contact = contact or {}
+    kwargs = {"contact_name": contact.get("name") or "", "contact_email": contact.get("email") or "",
+              "contact_phone": contact.get("phone") or ""}
+    if is_client(caller):
+        if not client_covers(caller, version.service_id):
+            raise forbidden(_("Ce client n'est pas habilité pour le service de cette démarche."))
+        found = None
+        if citizen is not None:
+            found = find_citizen(organisation, citizen)
+            if found is None:
+                raise body_error("citizen", _("Aucun usager actif de la collectivité n'a cet identifiant."))
+        kwargs.update(citizen=found, api_client=caller)
+    else:
+        if citizen not in (None, caller.pk) or contact:
+            raise body_error("citizen", _("Un usager connecté dépose pour lui-même : n'envoyez ni `citizen` ni "
+                                          "`contact`."))
+        kwargs.update(citizen=caller)
+    made = submit_answers(version, answers, channel=channel, location=location, **kwargs)
+    return visible_requests(organisation, caller).select_related(
+        "version", "procedure", "service", "citizen").get(pk=made.pk)
+
+
 def find_citizen(organisation, citizen_id):
     from guichet.citizen_records.services import citizens
 

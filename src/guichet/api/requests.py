@@ -17,13 +17,13 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from guichet.service_requests.models import RequestEvent
 
 from . import request_services as services
-from .core import ApiError, CitizenSession, ClientAuth, forbidden, require_scope
+from .core import ApiError, CitizenSession, ClientAuth, require_scope
 from .request_schemas import (
     LINE, MAX_ID, SLUG, ActionIn, ActionsOut, MessageIn, RequestOut, RequestPage, RequestSummary, SubmitIn,
     TimelineEvent,
 )
 from .schemas import Problem
-from .submission import ALL, SubmissionRefused, submit_answers
+from .submission import ALL, SubmissionRefused
 
 router = Router(tags=["Demandes"], auth=[ClientAuth(), CitizenSession()])
 CODE = Path(..., max_length=40, description="Numéro de suivi (RQ-XXXX-XXXX).")
@@ -145,11 +145,6 @@ def _refused(errors):
                     % {"first": first}, code="validation", errors=listed)
 
 
-def _body_error(field, message):
-    return ApiError(422, _("Données invalides"), message, code="validation",
-                    errors=[{"location": ["body", field], "message": str(message), "type": "value_error"}])
-
-
 @router.post(
     "", response={201: RequestOut, 409: Problem, 413: Problem}, summary="Déposer une demande",
     operation_id="submit_request",
@@ -163,34 +158,14 @@ def _body_error(field, message):
 )
 def submit_request(request, payload: SubmitIn, response: HttpResponse):
     caller = _caller(request, "requests:write")
-    organisation = request.organisation
-    version = services.find_procedure_version(organisation, payload.procedure)
-    if version is None:
-        raise _body_error("procedure", _("Aucune démarche publiée n'a cet identifiant dans la collectivité."))
-    contact = payload.contact
-    kwargs = {"contact_name": contact.name if contact else "", "contact_email": contact.email if contact else "",
-              "contact_phone": contact.phone if contact else ""}
-    if services.is_client(caller):
-        if not services.client_covers(caller, version.service_id):
-            raise forbidden(_("Ce client n'est pas habilité pour le service de cette démarche."))
-        citizen = None
-        if payload.citizen is not None:
-            citizen = services.find_citizen(organisation, payload.citizen)
-            if citizen is None:
-                raise _body_error("citizen", _("Aucun usager actif de la collectivité n'a cet identifiant."))
-        kwargs.update(citizen=citizen, api_client=caller)
-    else:
-        if payload.citizen not in (None, caller.pk) or contact is not None:
-            raise _body_error("citizen", _("Un usager connecté dépose pour lui-même : n'envoyez ni `citizen` ni "
-                                           "`contact`."))
-        kwargs.update(citizen=caller)
+    contact = payload.contact.dict() if payload.contact else None
     location = payload.location.dict() if payload.location else None
     try:
-        made = submit_answers(version, payload.answers, channel=payload.channel, location=location, **kwargs)
+        made = services.submit_for(request.organisation, caller, procedure=payload.procedure,
+                                   answers=payload.answers, channel=payload.channel, citizen=payload.citizen,
+                                   contact=contact, location=location)
     except SubmissionRefused as refusal:
         raise _refused(refusal.errors) from refusal
-    made = services.visible_requests(organisation, caller).select_related(
-        "version", "procedure", "service", "citizen").get(pk=made.pk)
     response["Location"] = _url(made)
     return Status(201, _detail(made, caller))
 
