@@ -40,3 +40,20 @@ def test_an_internal_status_with_no_visible_one_before_is_null(subscription, ver
     service_request = make_request(version, citizen, status="en-retard")
     messaging.post_agent_message(service_request, None, "Bonjour")
     assert bodies()[-1]["request"]["status"] is None
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_cost_of_an_event_does_not_grow_with_the_subscriptions(organisation, receiver, service_request, count,
+                                                               django_assert_max_num_queries):
+    from guichet.service_requests.models import RequestEvent
+    from guichet.webhooks import services
+
+    from .conftest import subscribe
+
+    for number in range(count):
+        subscribe(organisation, receiver.url, name=f"Logiciel {number}")
+    event = RequestEvent(organisation=organisation, request=service_request, kind=RequestEvent.Kind.MESSAGE_AGENT,
+                         visible_to_citizen=True, text="x")
+    service_request.refresh_from_db()  # nothing cached on the request
+    with django_assert_max_num_queries(5 + count):  # subscriptions, request, procedure, version, INSERT, jobs
+        assert len(services.emit(event)) == count

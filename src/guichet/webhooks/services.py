@@ -165,13 +165,15 @@ def emit(event):
             continue
         event_id = uuid.uuid4()
         body = encode(build_payload(event_type, event_id, event.at, request, extra))
-        for subscription in targets:
-            delivery = Delivery.objects.create(
-                organisation_id=request.organisation_id, subscription=subscription, event_id=event_id,
-                event_type=event_type, tracking_code=request.tracking_code, body=body,
-            )
+        # One INSERT for the deliveries of every subscription; then one job each (tries are independent).
+        created = Delivery.objects.bulk_create([
+            Delivery(organisation_id=request.organisation_id, subscription=subscription, event_id=event_id,
+                     event_type=event_type, tracking_code=request.tracking_code, body=body)
+            for subscription in targets
+        ])
+        for delivery in created:
             _queue(delivery)
-            deliveries.append(delivery)
+        deliveries.extend(created)
     return deliveries
 
 
