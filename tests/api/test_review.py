@@ -68,6 +68,24 @@ def test_a_cursor_of_year_1_is_refused(api, integration):
     assert data["errors"][0]["location"] == ["query", "cursor"]
 
 
+def test_too_many_query_parameters_are_400_not_500(api, integration):
+    many = "&".join(f"p{number}=1" for number in range(1100))
+    for url, headers in ((f"{URL}?{many}", integration[1]), (f"/api/v1/procedures?{many}", {})):
+        data = assert_problem(api.get(url, **headers), 400)
+        assert "1000" in data["detail"]
+
+
+def test_new_messages_in_english(api, integration):
+    from django.conf import settings
+
+    api.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = assert_problem(api.get(URL, {"submitted_after": "0001-01-01"}, **integration[1]), 400)
+    assert data["detail"] == "Date out of range: the year goes from 1900 to 2999."
+    many = "&".join(f"p{number}=1" for number in range(1100))
+    assert assert_problem(api.get(f"{URL}?{many}", **integration[1]), 400)["detail"] == (
+        "The request has too many parameters (1000 at most).")
+
+
 # --- the timeline stays append-only --------------------------------------------------------------------------
 
 def _event_updates(queries):

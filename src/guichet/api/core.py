@@ -21,7 +21,7 @@ import re
 from typing import List, Optional
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -381,6 +381,18 @@ def _http_error(request, exc):
 def _too_large(request, exc):
     return problem(request, 413, _("Le corps de la requête dépasse la taille permise (%(size)s Mo).") % {
         "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)})
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request, exc):
+    """What Django refuses before the endpoint reads it (too many query or form fields, a broken multipart…): a
+    400, as Django answers it outside the API — not the 500 of the catch-all below."""
+    if isinstance(exc, TooManyFieldsSent):
+        detail = _("La requête a trop de paramètres (%(max)s au plus).") % {
+            "max": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+    else:
+        detail = _("La requête a été refusée : elle n'est pas bien formée.")
+    return problem(request, 400, detail)
 
 
 @api.exception_handler(Http404)
