@@ -57,3 +57,21 @@ def test_cost_of_an_event_does_not_grow_with_the_subscriptions(organisation, rec
     service_request.refresh_from_db()  # nothing cached on the request
     with django_assert_max_num_queries(5 + count):  # subscriptions, request, procedure, version, INSERT, jobs
         assert len(services.emit(event)) == count
+
+
+@pytest.mark.parametrize("outcome", [(200, 12, "", "ok"), (500, 12, "Réponse HTTP 500 (attendu : 2xx).", "")])
+def test_a_subscription_deleted_during_a_try_ends_it_quietly(organisation, receiver, subscription, service_request,
+                                                            outcome):
+    from django_tasks_db.models import DBTaskResult
+
+    from guichet.webhooks import services
+    from guichet.webhooks.models import DeliveryAttempt
+
+    messaging.post_agent_message(service_request, None, "Bonjour")
+    delivery = Delivery.objects.get(event_type="message.posted")
+    taken = services.claim(delivery.pk, delivery.generation)
+    services.delete_subscription(subscription[0])  # while the POST is on its way
+    jobs = DBTaskResult.objects.count()
+    assert services.record(taken, *outcome) is None
+    assert not Delivery.objects.exists() and not DeliveryAttempt.objects.exists()
+    assert DBTaskResult.objects.count() == jobs  # no retry queued for a delivery that is gone

@@ -191,7 +191,7 @@ def claim(delivery_id, generation):
     )
     if not taken:
         return None
-    return Delivery.objects.select_related("subscription").get(pk=delivery_id)
+    return Delivery.objects.select_related("subscription").filter(pk=delivery_id).first()  # None if just deleted
 
 
 def headers_for(delivery, secret, body, timestamp=None):
@@ -246,10 +246,15 @@ def _finish(delivery, **values):
 
 
 def record(delivery, status_code, duration, error, text):
-    """Log the try, then: delivered, failed, or the next automatic try queued with its back-off."""
+    """Log the try, then: delivered, failed, or the next automatic try queued with its back-off (None when the
+    delivery no longer exists)."""
     delays = retry_delays()
     now = timezone.now()
     with transaction.atomic():
+        # The subscription (and its deliveries) may have been deleted while the POST was on its way: nothing to
+        # log nor retry then (writing the try would break its foreign key at commit). The lock keeps it until then.
+        if not Delivery.objects.select_for_update().filter(pk=delivery.pk).exists():
+            return None
         DeliveryAttempt.objects.create(
             organisation_id=delivery.organisation_id, delivery=delivery, number=delivery.attempts, at=now,
             manual=delivery.manual, status_code=status_code, duration_ms=duration, error=error, response_body=text,
