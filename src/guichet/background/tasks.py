@@ -26,10 +26,26 @@ def backoff_delay(attempt):
     return datetime.timedelta(seconds=delays[min(attempt, len(delays)) - 1])
 
 
+def _limit(max_attempts, args, kwargs):
+    """The number of tries of a job: `max_attempts`, or its value for the job's arguments when it is a function
+    (e.g. a connector's own number), else the platform's default. A function that fails or answers something
+    that is not a positive number gives the default: it must never hide the job's own error."""
+    value = max_attempts
+    if callable(max_attempts):
+        try:
+            value = max_attempts(*args, **kwargs)
+        except Exception:  # noqa: BLE001
+            value = None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return settings.GUICHET_TASK_MAX_ATTEMPTS
+    return value
+
+
 def durable_task(function=None, *, max_attempts=None, queue_name=DEFAULT_TASK_QUEUE_NAME, priority=0):
     """Declare a background job that is retried with back-off when it raises.
 
-    Jobs must be idempotent: a worker killed in the middle of one has it run again.
+    Jobs must be idempotent: a worker killed in the middle of one has it run again. `max_attempts`: a number,
+    or a function of the job's arguments returning one (None: the platform's default).
     """
 
     def decorator(func):
@@ -38,9 +54,7 @@ def durable_task(function=None, *, max_attempts=None, queue_name=DEFAULT_TASK_QU
             try:
                 return func(*args, **kwargs)
             except Exception as error:
-                # `max_attempts` may be a function of the job's arguments (e.g. a connector's own limit).
-                limit = (max_attempts(*args, **kwargs) if callable(max_attempts) else max_attempts) or \
-                    settings.GUICHET_TASK_MAX_ATTEMPTS
+                limit = _limit(max_attempts, args, kwargs)
                 if _attempt >= limit:
                     raise
                 job.using(run_after=timezone.now() + backoff_delay(_attempt)).enqueue(
