@@ -178,6 +178,21 @@ def test_drafts_and_anonymised_requests_are_404_withdrawn_ones_stay_the_owners(
     assert_problem(client_for(organisation, other).get(f"{URL}/{withdrawn.tracking_code}"), 404)
 
 
+def test_a_citizen_cannot_find_out_an_internal_status_by_filtering(organisation, api, api_procedure, integration,
+                                                                    citizen):
+    made = made_for(api_procedure, integration[0], citizen=citizen)
+    pressed = post_json(api, f"{URL}/{made.tracking_code}/actions/instruire", {"lock_version": made.lock_version},
+                        integration[1])
+    assert pressed.status_code == 200  # « instruction » is internal: the citizen is shown « recue »
+    browser = client_for(organisation, citizen)
+    assert [item["status"]["id"] for item in body(browser.get(URL))["items"]] == ["recue"]
+    for status in ("instruction", "recue"):
+        data = assert_problem(browser.get(URL, {"status": status}), 400)
+        assert data["errors"][0]["location"] == ["query", "status"]
+    assert [item["tracking_code"] for item in body(api.get(URL, {"status": "instruction"}, **integration[1]))[
+        "items"]] == [made.tracking_code]
+
+
 def test_a_citizens_message_needs_the_csrf_token(organisation, api_procedure, integration, citizen):
     from django.test import Client
 

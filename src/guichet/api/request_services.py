@@ -129,6 +129,10 @@ def apply_filters(queryset, filters, caller):
     if filters.procedure:
         queryset = queryset.filter(procedure__slug=filters.procedure)
     if filters.status:
+        if not is_client(caller):
+            # The current status may be internal (a citizen is shown the last visible one): filtering on it would
+            # tell them which internal status their request is in.
+            raise BadQuery("status", _("Ce filtre est réservé aux clients de l'API."))
         queryset = queryset.filter(status=filters.status)
     if filters.service:
         queryset = queryset.filter(service__slug=filters.service)

@@ -174,7 +174,8 @@ def submit_request(request, payload: SubmitIn, response: HttpResponse):
 
 class RequestFilters(Schema):
     procedure: Optional[str] = Field(None, pattern=SLUG, description="Slug de la démarche.")
-    status: Optional[str] = Field(None, max_length=80, pattern=LINE, description="Identifiant du statut.")
+    status: Optional[str] = Field(None, max_length=80, pattern=LINE,
+                                  description="Identifiant du statut actuel (clients seulement).")
     service: Optional[str] = Field(None, pattern=SLUG, description="Slug du service.")
     state: Optional[str] = Field(None, pattern=r"^(open|closed|withdrawn)$",
                                  description="open (en cours), closed (close) ou withdrawn (retirée).")
