@@ -68,3 +68,11 @@ def test_service_messages_go_only_to_the_client_that_sent_the_request(http, orga
 def test_fixmystreet_deviceid_is_the_device_id(http, exposed, api_key):
     request = created(http, api_key, device_id=None, deviceid="Signalement d'arbre")
     assert request.open311.device_id == "Signalement d'arbre"
+
+
+@pytest.mark.parametrize("names", [{"first_name": "Alex", "last_name": ""}, {"first_name": None, "last_name": "Alex"}])
+def test_a_one_word_name_from_fixmystreet_fills_the_required_name(http, exposed, api_key, names):
+    # FixMyStreet: my ($first, $last) = $name =~ /(\w+)\.?\s+(.+)/ → a one-word name has no last name.
+    request = created(http, api_key, **names)
+    assert request.data["nom"] == "Alex"
+    assert request.contact_name == "Alex"

@@ -484,11 +484,16 @@ def parse_new_request(organisation, params):
         answers[mapping.description["id"]] = description[:10_000]
     first_name, last_name = params.get("first_name")[:100], params.get("last_name")[:100]
     values = {"first_name": first_name, "last_name": last_name, "email": email, "phone": params.get("phone")[:30]}
+    # FixMyStreet splits its user's name on the first space: a one-word name ("Alex") arrives as first_name
+    # only (or as last_name only). A required name field takes the other half rather than refusing the report.
+    names = {"first_name": first_name or last_name, "last_name": last_name or first_name}
     fields = {field.get("id"): field for _page, field in iter_fields(version.form)}
     for field_id, param in mapping.params.items():
+        field = fields[field_id]
+        if not values[param] and param in names and field.get("required") and not field.get("condition"):
+            values = {**values, param: names[param]}
         if not values[param]:
             continue
-        field = fields[field_id]
         if field.get("type") == "phone" and not field.get("required"):
             try:
                 CLEANERS["phone"](field, values[param])
