@@ -193,6 +193,33 @@ def test_a_citizen_cannot_find_out_an_internal_status_by_filtering(organisation,
         "items"]] == [made.tracking_code]
 
 
+def test_a_citizen_does_not_see_when_agents_work_internally(organisation, api, api_procedure, integration,
+                                                             citizen, agent):
+    made = made_for(api_procedure, integration[0], citizen=citizen)
+    browser = client_for(organisation, citizen)
+    before = body(browser.get(f"{URL}/{made.tracking_code}"))
+    listed = body(browser.get(URL))["items"][0]
+    assert before["updated_at"] == listed["updated_at"] and before["lock_version"] is None
+    import datetime
+
+    later = made.submitted_at + datetime.timedelta(hours=2)
+    add_event(made, RequestEvent.Kind.NOTE, actor=agent, text="Note interne", at=later)
+    add_event(made, RequestEvent.Kind.VIEWED, actor=agent, at=later)
+    after = body(browser.get(f"{URL}/{made.tracking_code}"))
+    assert after["updated_at"] == before["updated_at"] == body(browser.get(URL))["items"][0]["updated_at"]
+    for params in ({"updated_since": "2000-01-01T00:00:00Z"}, {"order": "updated_at"}):
+        data = assert_problem(browser.get(URL, params), 400)
+        assert data["errors"][0]["location"][0] == "query"
+    # A message to the citizen is a change they see.
+    add_event(made, RequestEvent.Kind.MESSAGE_AGENT, actor=agent, visible_to_citizen=True, text="Bonjour",
+              at=later + datetime.timedelta(minutes=1))
+    seen = body(browser.get(f"{URL}/{made.tracking_code}"))["updated_at"]
+    assert seen > before["updated_at"] and seen == body(browser.get(URL))["items"][0]["updated_at"]
+    # The client reads the real ones.
+    client_view = body(api.get(f"{URL}/{made.tracking_code}", **integration[1]))
+    assert client_view["lock_version"] == made.lock_version
+
+
 def test_a_citizens_message_needs_the_csrf_token(organisation, api_procedure, integration, citizen):
     from django.test import Client
 

@@ -113,10 +113,12 @@ class RequestSummary(Schema):
     deadline: Optional[datetime.date] = None
     waiting_for_citizen: bool
     submitted_at: datetime.datetime
-    updated_at: datetime.datetime
+    updated_at: datetime.datetime = Field(description=(
+        "Dernière modification ; pour un usager, le dernier événement qui lui est visible."))
     closed_at: Optional[datetime.datetime] = None
     withdrawn_at: Optional[datetime.datetime] = None
-    lock_version: int = Field(description="À renvoyer pour presser un bouton du circuit (contrôle de conflit).")
+    lock_version: Optional[int] = Field(None, description=(
+        "À renvoyer pour presser un bouton du circuit (contrôle de conflit) ; clients seulement."))
 
 
 class RequestOut(RequestSummary):

@@ -154,6 +154,8 @@ def apply_filters(queryset, filters, caller):
     if filters.submitted_before:
         queryset = queryset.filter(submitted_at__lt=_bounded("submitted_before", filters.submitted_before))
     if filters.updated_since:
+        if not is_client(caller):
+            raise BadQuery("updated_since", _("Ce filtre est réservé aux clients de l'API."))
         queryset = queryset.filter(updated_at__gte=_bounded("updated_since", filters.updated_since))
     if filters.citizen is not None:
         if not is_client(caller):
@@ -191,6 +193,9 @@ def page_of_requests(organisation, caller, filters, *, order="-submitted_at", cu
         raise BadQuery("order", _("Ordre inconnu : %(orders)s.") % {"orders": ", ".join(ORDERS)})
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise BadQuery("limit", _("La taille de page va de 1 à %(max)s.") % {"max": MAX_PAGE_SIZE})
+    if order == "updated_at" and not is_client(caller):
+        # updated_at moves with the agents' internal work (notes, internal statuses): not a citizen's order.
+        raise BadQuery("order", _("Cet ordre est réservé aux clients de l'API."))
     column, descending = ORDERS[order]
     queryset = apply_filters(visible_requests(organisation, caller), filters, caller)
     if cursor:
@@ -205,9 +210,8 @@ def page_of_requests(organisation, caller, filters, *, order="-submitted_at", cu
         # A citizen is shown the last status visible to them: their status changes, one query for the page.
         from django.db.models import Prefetch
 
-        queryset = queryset.prefetch_related(Prefetch(
-            "events", queryset=RequestEvent.objects.filter(kind=RequestEvent.Kind.STATUS_CHANGED).order_by("at", "pk"),
-            to_attr="status_events"))
+        queryset = queryset.prefetch_related(Prefetch("events", queryset=citizen_events_query(),
+                                                      to_attr="status_events"))
     rows = list(queryset[:limit + 1])
     next_cursor = None
     if len(rows) > limit:
@@ -228,6 +232,27 @@ def state_of(service_request):
     return "open"
 
 
+def citizen_events_query():
+    """The events a citizen's view of a request is made of: its status changes (for the last visible status)
+    and the events visible to them (for the date of their last change), in order."""
+    from django.db.models import Q
+
+    return (RequestEvent.objects.filter(Q(kind=RequestEvent.Kind.STATUS_CHANGED) | Q(visible_to_citizen=True))
+            .only("request", "at", "kind", "status_to", "visible_to_citizen").order_by("at", "pk"))
+
+
+def citizen_events(service_request):
+    return list(citizen_events_query().filter(request=service_request))
+
+
+def citizen_updated_at(service_request, events):
+    """When the request last changed for its citizen: their last visible event (never the agents' internal work:
+    a note, an internal status, a consultation), else its submission."""
+    visible = [event.at for event in events if event.visible_to_citizen]
+    return max([moment for moment in (service_request.submitted_at, *visible) if moment is not None],
+               default=service_request.updated_at)
+
+
 def status_of(service_request, caller, status_events=None):
     """{"id", "label", "final"} of the status the caller is shown: the current one for a client; for a citizen the
     last status visible to them (internal statuses are never named, `service_requests.status.citizen_status`)."""
@@ -240,7 +265,7 @@ def status_of(service_request, caller, status_events=None):
     from guichet.service_requests.status import citizen_status
 
     if status_events is None:
-        status_events = service_request.events.filter(kind=RequestEvent.Kind.STATUS_CHANGED).order_by("at", "pk")
+        status_events = citizen_events(service_request)
     shown = citizen_status(service_request, status_events)
     return None if shown is None else {"id": shown.id, "label": shown.label, "final": shown.final}
 

@@ -59,6 +59,9 @@ def _url(service_request):
 
 def _summary(service_request, caller, status_events=None):
     service = service_request.service
+    client = services.is_client(caller)
+    if not client and status_events is None:
+        status_events = services.citizen_events(service_request)
     return {
         "tracking_code": service_request.tracking_code,
         "url": _url(service_request),
@@ -71,10 +74,11 @@ def _summary(service_request, caller, status_events=None):
         "deadline": service_request.deadline,
         "waiting_for_citizen": service_request.waiting_for_citizen,
         "submitted_at": service_request.submitted_at,
-        "updated_at": service_request.updated_at,
+        "updated_at": (service_request.updated_at if client
+                       else services.citizen_updated_at(service_request, status_events)),
         "closed_at": service_request.closed_at,
         "withdrawn_at": service_request.withdrawn_at,
-        "lock_version": service_request.lock_version,
+        "lock_version": service_request.lock_version if client else None,
     }
 
 
@@ -183,10 +187,11 @@ class RequestFilters(Schema):
     submitted_after: Optional[datetime.datetime] = Field(None, description="Déposées à partir de (ISO 8601).")
     submitted_before: Optional[datetime.datetime] = Field(None, description="Déposées avant (ISO 8601).")
     updated_since: Optional[datetime.datetime] = Field(None, description=(
-        "Modifiées depuis (ISO 8601) : avec order=updated_at pour synchroniser."))
+        "Modifiées depuis (ISO 8601) : avec order=updated_at pour synchroniser (clients seulement)."))
     citizen: Optional[int] = Field(None, ge=1, le=MAX_ID, description="Fiche de l'usager (clients seulement).")
     order: str = Field("-submitted_at", pattern=r"^(-submitted_at|updated_at)$", description=(
-        "-submitted_at (plus récentes d'abord) ou updated_at (plus ancienne modification d'abord)."))
+        "-submitted_at (plus récentes d'abord) ou updated_at (plus ancienne modification d'abord, clients "
+        "seulement)."))
     cursor: Optional[str] = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]*$",
                                   description="Curseur opaque de la page suivante (lien `next`).")
     limit: int = Field(services.DEFAULT_PAGE_SIZE, ge=1, le=services.MAX_PAGE_SIZE,
