@@ -2,6 +2,7 @@
 request, FixMyStreet's `deviceid`."""
 
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -76,3 +77,29 @@ def test_a_one_word_name_from_fixmystreet_fills_the_required_name(http, exposed,
     request = created(http, api_key, **names)
     assert request.data["nom"] == "Alex"
     assert request.contact_name == "Alex"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("extra", [
+    {"service_code": "\ud800"}, {"jurisdiction_id": "\udfff"}, {"device_id": "x\ud800"}, {"account_id": "\ud800"},
+    {"address_id": "\ud800"}, {"address_string": "12 rue \ud800, 54470 Saint-Aubin"}, {"attribute[nature]": "\ud800"},
+    {"attribute[repere]": "\ud800"}, {"email": "a\ud800@b.fr"}, {"first_name": "\ud800", "last_name": "\ud800"},
+    {"phone": "\ud800"}, {"media_url": "https://a.fr/\ud800"}, {"\ud800": {"x": 1}},
+])
+def test_lone_surrogates_in_a_json_body_are_never_a_500(http, exposed, api_key, fmt, extra):
+    body = json.dumps({"api_key": api_key, **report(), **extra})  # json.dumps writes "\ud800" as an escape
+    response = http.generic("POST", f"/open311/v2/requests.{fmt}", body.encode(), content_type="application/json")
+    assert response.status_code in (200, 400, 404), (response.status_code, response.content[:300])
+    if response.status_code == 200:
+        record = Open311Request.objects.get()
+        assert "\ud800" not in record.device_id + record.account_id + record.address_id
+
+
+def test_lone_surrogates_in_an_update_are_never_a_500(http, exposed, api_key):
+    request = created(http, api_key)
+    body = json.dumps({"api_key": api_key, "service_request_id": request.tracking_code, "status": "\ud800X",
+                       "description": "Vu \udfff", "update_id": "\ud800"})
+    response = http.generic("POST", "/open311/v2/servicerequestupdates.xml", body.encode(),
+                            content_type="application/json")
+    assert response.status_code in (200, 400), response.content[:300]
+    assert xml(response) is not None

@@ -14,8 +14,9 @@ from django.http import HttpResponse
 from django.utils import timezone
 from lxml import etree
 
-# Characters XML 1.0 cannot carry (dropped from the XML answers).
-XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry (dropped from the XML answers and from the parameters received), with the lone
+# surrogates a JSON body may smuggle in ("\ud800"): no UTF-8 encoding, no PostgreSQL text, no XML can hold them.
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 # The element of each item of a list, by the list's element name.

@@ -29,6 +29,7 @@ from guichet.service_requests.services import add_event
 from guichet.service_requests.status import citizen_status
 
 from .models import Open311Request
+from .rendering import XML_INVALID  # the characters XML 1.0 cannot carry (one definition)
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
@@ -66,8 +67,6 @@ UPDATE_KINDS = (
 PRIVATE_UPDATE_KINDS = (Kind.MESSAGE_AGENT, Kind.ANSWER, Kind.INFORMATION_REQUESTED)
 # Events whose own text is free (a reason typed by someone): shown by their kind's name to other clients.
 GENERIC_TEXT_KINDS = (Kind.REOPENED, Kind.REOPEN_REFUSED)
-# Characters XML 1.0 cannot carry.
-XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 POSTCODE_CITY = re.compile(r"^(?P<street>.*?)[,\s]*\b(?P<postcode>\d{5})\s+(?P<city>[^,\d][^,]*)$")
 
 
@@ -101,14 +100,15 @@ class Params:
         lists = {}
 
         def add(key, value):
+            key = XML_INVALID.sub("", key)
             if isinstance(value, list):
                 for item in value:
                     add(key, item)
             elif isinstance(value, dict):
                 raise Open311Error(400, _("Le paramètre « %(name)s » n'a pas une valeur simple.") % {"name": key})
             elif value is not None:
-                lists.setdefault(key, []).append(
-                    ("true" if value else "false") if isinstance(value, bool) else str(value))
+                lists.setdefault(key, []).append(XML_INVALID.sub("", (
+                    ("true" if value else "false") if isinstance(value, bool) else str(value))))
 
         for key, value in data.items():
             if key == "attribute" and isinstance(value, dict):
