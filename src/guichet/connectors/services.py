@@ -35,6 +35,8 @@ MAPPING_SOURCE_MAX = 200
 MAPPED_VALUE_MAX = 10_000  # characters of a stored value, as JSON
 # Failures worth another try later: the service is down, slow or overloaded (not a refusal of what we sent).
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Control characters and lone surrogates (from a JSON "\ud800"): PostgreSQL's JSON refuses the latter (a 500).
+UNSAFE_CHARACTERS = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class ConnectorError(Exception):
@@ -248,12 +250,15 @@ def check_mapping(mapping):
     if len(mapping) > MAPPING_MAX_ENTRIES:
         problems.append((None, _("%(max)s correspondances au plus.") % {"max": MAPPING_MAX_ENTRIES}))
     for target, source in mapping.items():
-        if not ID_PATTERN.match(target):
+        if not isinstance(target, str) or not ID_PATTERN.fullmatch(target):  # fullmatch: no "numero\n"
             problems.append((target, _("« %(target)s » n'est pas un nom de variable valide (minuscules, chiffres, "
                                        "tirets bas, par exemple « numero_dossier »).") % {"target": target}))
         if not isinstance(source, str) or not source.strip("/.") or len(source) > MAPPING_SOURCE_MAX:
             problems.append((target, _("Indiquez le chemin de la valeur dans la réponse pour « %(target)s », par "
                                        "exemple « dossier.numero » ou « /dossier/numero ».") % {"target": target}))
+        elif UNSAFE_CHARACTERS.search(source):
+            problems.append((target, _("Le chemin de « %(target)s » contient un caractère non autorisé.") % {
+                "target": target}))
         elif "" in _steps(source):
             problems.append((target, _("Le chemin « %(source)s » contient une étape vide.") % {"source": source}))
     return problems

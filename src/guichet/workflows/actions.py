@@ -562,7 +562,7 @@ def check_connector_webhook(checker, location, action):
     from guichet.connectors.services import METHODS, check_mapping, check_path
 
     slug = action.get("connector")
-    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
+    if not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug):
         checker.add(f"{location}.connector", _("Indiquez l'identifiant d'un connecteur (lettres minuscules, "
                                                "chiffres, tirets)."))
     if "url" in action or "secret" in action:
