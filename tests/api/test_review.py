@@ -354,3 +354,28 @@ def test_timeline_costs_the_same_whatever_its_length(organisation, api, api_proc
         events = body(browser.get(url))
     assert [event["text"] for event in events if event["kind"] == "message_agent"][-1] == "M29"
 
+
+
+def test_schema_components_are_not_shadowed(anonymous):
+    """Two schemas of the same class name are one OpenAPI component: the catalogue's statuses (with `visible`)
+    were described by the requests' StatusOut."""
+    import inspect
+
+    from ninja import Schema
+
+    import guichet.api.catalogue
+    import guichet.api.core
+    import guichet.api.request_schemas
+    import guichet.api.requests
+    import guichet.api.schemas
+
+    owners = {}
+    for module in (guichet.api.catalogue, guichet.api.core, guichet.api.request_schemas, guichet.api.requests,
+                   guichet.api.schemas):
+        for name, value in vars(module).items():
+            if inspect.isclass(value) and issubclass(value, Schema) and value.__module__ == module.__name__:
+                owners.setdefault(name, set()).add(value)
+    assert {name: classes for name, classes in owners.items() if len(classes) > 1} == {}
+    components = body(anonymous.get("/api/v1/openapi.json"))["components"]["schemas"]
+    assert "visible" in components["StatusOut"]["properties"]
+    assert set(components["RequestStatus"]["properties"]) == {"id", "label", "final"}

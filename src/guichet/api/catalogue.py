@@ -19,7 +19,7 @@ from guichet.procedures.text import search_terms
 from guichet.procedures.views import visible_procedures
 
 from .core import ApiError, OptionalClient
-from .schemas import Page, page_of
+from .schemas import Page, ServiceRef, page_of
 
 PUBLIC = [{}, {"ClientAuth": []}]
 PUBLIC_TEXT = ("Public : sans authentification ; un secret de client présenté doit être valide (et compte dans "
@@ -32,12 +32,6 @@ MAX_ID = 2**63 - 1
 
 
 # --- schemas ---------------------------------------------------------------------------------------------------
-
-class ServiceRef(Schema):
-    id: int
-    slug: str
-    name: str
-
 
 class ServiceOut(ServiceRef):
     description: str = Field(description="Missions du service.")

@@ -8,6 +8,8 @@ from pydantic import AfterValidator, Field
 
 from guichet.service_requests.models import ServiceRequest
 
+from .schemas import ServiceRef
+
 MAX_ID = 2**63 - 1
 SLUG = r"^[-a-zA-Z0-9_]{1,100}$"
 # One line of printable text (filters, names): no control character (PostgreSQL refuses NUL).
@@ -65,13 +67,10 @@ class ProcedureRef(Schema):
     title: str = Field(description="Titre de la démarche tel qu'il était à la version du dépôt.")
 
 
-class ServiceRef(Schema):
-    id: int
-    slug: str
-    name: str
+class RequestStatus(Schema):
+    """The status of a request as the caller is shown it (named apart from the catalogue's `StatusOut`: one
+    OpenAPI component per name)."""
 
-
-class StatusOut(Schema):
     id: str
     label: str
     final: bool
@@ -104,7 +103,7 @@ class RequestSummary(Schema):
     tracking_code: str = Field(description="Numéro de suivi (RQ-XXXX-XXXX).")
     url: str = Field(description="Adresse de la demande dans l'API.")
     procedure: ProcedureRef
-    status: Optional[StatusOut] = Field(None, description=(
+    status: Optional[RequestStatus] = Field(None, description=(
         "Statut : pour un usager, le dernier statut qui lui est visible (absent : « Envoyée »)."))
     state: Literal["open", "closed", "withdrawn"]
     channel: str
@@ -174,7 +173,7 @@ class ButtonOut(Schema):
 
 class ActionsOut(Schema):
     lock_version: int
-    status: Optional[StatusOut] = None
+    status: Optional[RequestStatus] = None
     buttons: List[ButtonOut]
 
 

@@ -30,6 +30,14 @@ class Problem(Schema):
     errors: Optional[List[FieldError]] = Field(None, description="Les valeurs refusées (erreurs de validation).")
 
 
+class ServiceRef(Schema):
+    """A service, as named in a procedure, a sheet or a request."""
+
+    id: int
+    slug: str
+    name: str
+
+
 T = TypeVar("T")
 
 
