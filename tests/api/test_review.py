@@ -220,6 +220,25 @@ def test_a_citizen_does_not_see_when_agents_work_internally(organisation, api, a
     assert client_view["lock_version"] == made.lock_version
 
 
+def test_the_citizens_timeline_never_names_an_internal_status_it_left(organisation, api, api_procedure,
+                                                                        integration, citizen):
+    made = made_for(api_procedure, integration[0], citizen=citizen)
+    code, headers = made.tracking_code, integration[1]
+    made.refresh_from_db()
+    assert post_json(api, f"{URL}/{code}/actions/instruire", {"lock_version": made.lock_version},
+                     headers).status_code == 200
+    assert post_json(api, f"{URL}/{code}/messages", {"text": "Accordé.", "answer": True}, headers).status_code == 201
+    made.refresh_from_db()
+    pressed = post_json(api, f"{URL}/{code}/actions/accepter", {"lock_version": made.lock_version}, headers)
+    assert pressed.status_code == 200, pressed.content.decode()
+    events = body(client_for(organisation, citizen).get(f"{URL}/{code}/timeline"))
+    accepted = [event for event in events if event["status_to"] == "acceptee"]
+    assert accepted and accepted[0]["status_from"] is None  # it was « instruction », internal
+    assert "instruction" not in json.dumps(events) and "Contrôle interne" not in json.dumps(events)
+    client_events = body(api.get(f"{URL}/{code}/timeline", **headers))
+    assert [event["status_from"] for event in client_events if event["status_to"] == "acceptee"] == ["instruction"]
+
+
 def test_a_citizens_message_needs_the_csrf_token(organisation, api_procedure, integration, citizen):
     from django.test import Client
 

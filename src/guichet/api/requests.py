@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from guichet.service_requests.models import RequestEvent
+from guichet.service_requests.status import visible_status
 
 from . import request_services as services
 from .core import ApiError, CitizenSession, ClientAuth, require_scope
@@ -112,9 +113,12 @@ def _event(event, service_request, caller, titles):
     actor_name = None
     if client:
         actor_name = data.get("api_client_name") or (event.actor.get_full_name() if event.actor_id else None)
+    status_from = event.status_from or None
+    if not client and status_from and visible_status(service_request, status_from) is None:
+        status_from = None  # a citizen is never told the internal status their request left
     return {
         "id": event.pk, "at": event.at, "kind": event.kind, "title": str(title), "text": event.text,
-        "author": services.actor_kind(event), "status_from": event.status_from or None,
+        "author": services.actor_kind(event), "status_from": status_from,
         "status_to": event.status_to or None, "status_label": label,
         "attachments": [pk for pk in ids if isinstance(pk, int) and not isinstance(pk, bool)],
         "visible_to_citizen": event.visible_to_citizen if client else None, "actor_name": actor_name,
