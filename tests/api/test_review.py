@@ -239,6 +239,25 @@ def test_the_citizens_timeline_never_names_an_internal_status_it_left(organisati
     assert [event["status_from"] for event in client_events if event["status_to"] == "acceptee"] == ["instruction"]
 
 
+def test_a_citizens_session_is_nothing_on_another_collectivites_host(organisation, other_organisation,
+                                                                      api_procedure, integration, citizen):
+    from tests.conftest import host_of
+
+    made = made_for(api_procedure, integration[0], citizen=citizen)
+    browser = client_for(organisation, citizen)
+    assert body(browser.get(URL))["items"]
+    browser.defaults["HTTP_HOST"] = host_of(other_organisation)  # the same cookie sent to Montclair
+    for url in (URL, f"{URL}/{made.tracking_code}", f"{URL}/{made.tracking_code}/timeline", "/api/v1/me"):
+        assert_problem(browser.get(url), 401)
+    assert_problem(post_json(browser, f"{URL}/{made.tracking_code}/messages", {"text": "x"}), 401)
+    # A Montclair citizen's session on Saint-Aubin's host.
+    stranger = make_citizen(other_organisation, email="montclair@example.org")
+    foreign = client_for(other_organisation, stranger)
+    foreign.defaults["HTTP_HOST"] = host_of(organisation)
+    assert_problem(foreign.get(URL), 401)
+    assert_problem(foreign.get(f"{URL}/{made.tracking_code}"), 401)
+
+
 def test_a_citizens_message_needs_the_csrf_token(organisation, api_procedure, integration, citizen):
     from django.test import Client
 
