@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from guichet.formdefs.schema import ID_PATTERN
 
 from . import signing
+from .destinations import refused_destination
 from .models import Connector
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -161,6 +162,11 @@ def call(connector, method, path="", *, json=None, params=None, body=None, expec
         raise ConnectorError(_("Méthode HTTP inconnue : choisissez parmi %(methods)s.") % {
             "methods": ", ".join(METHODS)})
     url = build_url(connector, path)
+    refused = refused_destination(url)
+    if refused:
+        error = ConnectorError(refused)
+        _record(connector, None, error.message)
+        raise error
     if body is None and json is not None:
         body = jsonlib.dumps(json, ensure_ascii=False, sort_keys=True).encode()
     raw = body if isinstance(body, bytes) else (body or "").encode()

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guichet.connectors.destinations import refused_destination
 from guichet.connectors.signing import HEADER as SIGNATURE_HEADER
 from guichet.connectors.signing import signature
 from guichet.organisations.secrets import new_secret
@@ -245,7 +246,7 @@ def _finish(delivery, **values):
     ).update(claimed_at=None, **values)
 
 
-def record(delivery, status_code, duration, error, text):
+def record(delivery, status_code, duration, error, text, *, final=False):
     """Log the try, then: delivered, failed, or the next automatic try queued with its back-off (None when the
     delivery no longer exists)."""
     delays = retry_delays()
@@ -263,7 +264,7 @@ def record(delivery, status_code, duration, error, text):
             _finish(delivery, status=Delivery.Status.DELIVERED, delivered_at=now, last_status_code=status_code,
                     last_error="", next_attempt_at=None)
             return Delivery.Status.DELIVERED
-        if delivery.manual or delivery.attempts > len(delays):
+        if final or delivery.manual or delivery.attempts > len(delays):
             _finish(delivery, status=Delivery.Status.FAILED, last_status_code=status_code, last_error=error,
                     next_attempt_at=None)
             return Delivery.Status.FAILED
@@ -288,6 +289,9 @@ def send(delivery_id, generation):
             _finish(delivery, status=Delivery.Status.FAILED, next_attempt_at=None,
                     last_error=_("Abonnement désactivé : envoi abandonné."))
         return Delivery.Status.FAILED
+    refused = refused_destination(delivery.subscription.url)
+    if refused:  # never called, and no use trying again: failed at once, the reason in the log
+        return record(delivery, None, 0, refused, "", final=True)
     return record(delivery, *post(delivery))
 
 

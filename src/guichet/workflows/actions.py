@@ -671,6 +671,13 @@ def call_webhook(request_id, path, body):
         "User-Agent": "Guichet-webhook/1",
         "X-Guichet-Signature": signature(action["secret"], raw, int(time.time())),
     }
+    from guichet.connectors.destinations import refused_destination
+
+    refused = refused_destination(action["url"])
+    if refused:  # a link-local / metadata address (or a private one where the platform forbids them): never called
+        add_event(service_request, "webhook", text=_("Échec de l'appel de %(url)s : %(error)s") % {
+            "url": action["url"], "error": refused}, data={"url": action["url"], "error": refused})
+        return "adresse refusée"
     try:
         response = requests.post(action["url"], data=raw, headers=headers, timeout=settings.GUICHET_HTTP_TIMEOUT,
                                  allow_redirects=False)
