@@ -75,6 +75,29 @@ def test_too_many_query_parameters_are_400_not_500(api, integration):
         assert "1000" in data["detail"]
 
 
+def test_a_body_of_many_wrong_values_gets_a_short_answer(api, api_procedure, integration):
+    from guichet.api.core import MAX_LISTED_ERRORS
+    from guichet.api.request_schemas import MAX_ANSWERS
+
+    contact = {"name": "A", "email": "a@example.org"}
+    many = {f"inconnu{number}": 1 for number in range(MAX_ANSWERS + 1)}
+    response = post_json(api, URL, {"procedure": "acte-api", "answers": many, "contact": contact}, integration[1])
+    data = assert_problem(response, 422)
+    assert data["errors"][0]["location"][-1] == "answers" and len(response.content) < 2000
+    # Each refusal of the answers is listed, up to MAX_LISTED_ERRORS.
+    some = {f"inconnu{number}": 1 for number in range(MAX_ANSWERS)}
+    data = assert_problem(post_json(api, URL, {"procedure": "acte-api", "answers": some, "contact": contact},
+                                    integration[1]), 422)
+    assert len(data["errors"]) == MAX_LISTED_ERRORS
+    # ninja's own validation errors too (a typed dict of a million wrong values).
+    made = made_for(api_procedure, integration[0])
+    inputs = {f"k{number}": number for number in range(5000)}
+    data = assert_problem(post_json(api, f"{URL}/{made.tracking_code}/actions/completer",
+                                    {"lock_version": made.lock_version, "inputs": inputs}, integration[1]), 422)
+    assert len(data["errors"]) == MAX_LISTED_ERRORS
+    assert not ServiceRequest.objects.exclude(pk=made.pk).exists()
+
+
 def test_new_messages_in_english(api, integration):
     from django.conf import settings
 

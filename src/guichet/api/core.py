@@ -218,10 +218,16 @@ VALIDATION_MESSAGES = {
 }
 
 
+# A problem lists at most this many refused values: a body of a million wrong values is not answered with a
+# million errors (the answer was ten times the request).
+MAX_LISTED_ERRORS = 100
+
+
 def field_errors(errors):
-    """ninja's validation errors → the `errors` list of the 422 problem (French messages)."""
+    """ninja's validation errors → the `errors` list of the 422 problem (French messages), the first
+    MAX_LISTED_ERRORS of them."""
     result = []
-    for error in errors:
+    for error in list(errors)[:MAX_LISTED_ERRORS]:
         kind = str(error.get("type", "value_error"))
         result.append({"location": [part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
                        "message": str(VALIDATION_MESSAGES.get(kind, _("Cette valeur est invalide."))),

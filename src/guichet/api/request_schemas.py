@@ -11,6 +11,8 @@ from guichet.service_requests.models import ServiceRequest
 from .schemas import ServiceRef
 
 MAX_ID = 2**63 - 1
+# More top-level answers than any form has fields (a block's items are one answer).
+MAX_ANSWERS = 500
 SLUG = r"^[-a-zA-Z0-9_]{1,100}$"
 # One line of printable text (filters, names): no control character (PostgreSQL refuses NUL).
 LINE = r"^[^\x00-\x1f\x7f]*$"
@@ -48,7 +50,7 @@ class LocationIn(Schema):
 
 class SubmitIn(Schema):
     procedure: str = Field(..., pattern=SLUG, description="Identifiant (slug) d'une démarche publiée.")
-    answers: Dict[str, Any] = Field(default_factory=dict, description=(
+    answers: Dict[str, Any] = Field(default_factory=dict, max_length=MAX_ANSWERS, description=(
         "Réponses {identifiant du champ: valeur}, formes par type : voir le guide (REQUESTS.md). Les champs "
         "masqués par une condition sont ignorés ; un identifiant inconnu est refusé."))
     channel: Optional[Channel] = Field(None, description=(

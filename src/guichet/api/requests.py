@@ -18,7 +18,7 @@ from guichet.service_requests.models import RequestEvent
 from guichet.service_requests.status import visible_status
 
 from . import request_services as services
-from .core import ApiError, CitizenSession, ClientAuth, require_scope
+from .core import MAX_LISTED_ERRORS, ApiError, CitizenSession, ClientAuth, require_scope
 from .request_schemas import (
     LINE, MAX_ID, SLUG, ActionIn, ActionsOut, MessageIn, RequestOut, RequestPage, RequestSummary, SubmitIn,
     TimelineEvent,
@@ -147,7 +147,7 @@ def _error_location(key):
 
 def _refused(errors):
     listed = [{"location": _error_location(key), "message": str(message), "type": "answer"}
-              for key, message in errors.items()]
+              for key, message in list(errors.items())[:MAX_LISTED_ERRORS]]
     first = next(iter(errors.values()), "")
     return ApiError(422, _("Données invalides"), _("La demande n'a pas été déposée : %(first)s Voir « errors ».")
                     % {"first": first}, code="validation", errors=listed)
