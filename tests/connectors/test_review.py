@@ -60,3 +60,63 @@ def test_the_workflow_editor_refuses_a_lone_surrogate_in_the_mapping(organisatio
     assert "caractère non autorisé" in response.content.decode()
     workflow.refresh_from_db()
     assert workflow.definition == before
+
+
+@pytest.fixture
+def url_webhook_request(organisation, service, citizen, service_server):
+    from tests.workflows.conftest import make_request, make_version
+
+    service_request = make_request(make_version(organisation, service), citizen, status="recue")
+    workflow = service_request.version.workflow
+    workflow["statuses"][0]["on_enter"] = [{"type": "webhook", "url": f"{service_server}/hook",
+                                            "secret": "0123456789abcdef"}]
+    service_request.version.save(update_fields=["workflow"])
+    return service_request
+
+
+def test_a_url_webhook_reads_only_the_start_of_a_dripping_answer_within_the_time_out(settings, url_webhook_request):
+    import time
+
+    from guichet.service_requests.models import RequestEvent
+    from guichet.workflows.actions import call_webhook
+
+    settings.GUICHET_HTTP_TIMEOUT = 1
+    Service.default = answer(200, content=b"x" * 4000, content_type="text/plain", headers={"X-Test-Drip": "0.01"})
+    started = time.monotonic()
+    assert call_webhook.call(url_webhook_request.pk, ["statuses", 0, "on_enter", 0], "{}") == 200
+    assert time.monotonic() - started < 5  # 40 s if the whole answer were read byte by byte
+    event = RequestEvent.objects.filter(request=url_webhook_request, kind="webhook").last()
+    assert event.data["status"] == 200 and 0 < len(event.data["body"]) <= 2048
+
+
+def test_a_url_webhook_keeps_2048_bytes_of_a_huge_answer(url_webhook_request):
+    from guichet.service_requests.models import RequestEvent
+    from guichet.workflows.actions import call_webhook
+
+    Service.default = answer(200, content=b"y" * 5_000_000, content_type="text/plain")
+    assert call_webhook.call(url_webhook_request.pk, ["statuses", 0, "on_enter", 0], "{}") == 200
+    event = RequestEvent.objects.filter(request=url_webhook_request, kind="webhook").last()
+    assert event.data["body"] == "y" * 2048
+
+
+def test_a_dripping_answer_is_cut_at_the_time_out_not_at_its_end(organisation, service_server):
+    import time
+
+    from .conftest import make_connector
+
+    Service.default = answer(200, content=b'{"a": "' + b"x" * 400 + b'"}', headers={"X-Test-Drip": "0.01"})
+    connector = make_connector(organisation, service_server, timeout_seconds=1)
+    started = time.monotonic()
+    with pytest.raises(ConnectorError) as error:
+        call(connector, "GET")
+    assert error.value.retryable and "n'a pas répondu à temps" in error.value.message
+    assert time.monotonic() - started < 2.5  # the whole answer takes 4 s
+
+
+def test_a_compressed_answer_is_decoded(connector):
+    import gzip
+    import json
+
+    Service.default = answer(200, content=gzip.compress(json.dumps({"numero": "A-1"}).encode()),
+                             headers={"Content-Encoding": "gzip"})
+    assert call(connector, "GET").json == {"numero": "A-1"}

@@ -7,6 +7,7 @@ import pytest
 from guichet.service_requests import messaging
 from guichet.webhooks.models import Delivery
 from guichet.workflows import engine
+from tests.connectors.conftest import service_server  # noqa: F401 (fixture)
 from tests.workflows.conftest import give_answer
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,24 @@ def test_a_subscription_deleted_during_a_try_ends_it_quietly(organisation, recei
     assert services.record(taken, *outcome) is None
     assert not Delivery.objects.exists() and not DeliveryAttempt.objects.exists()
     assert DBTaskResult.objects.count() == jobs  # no retry queued for a delivery that is gone
+
+
+def test_a_receiver_dripping_its_answer_is_cut_at_the_time_out(settings, organisation, service_request,
+                                                                service_server):
+    import time
+
+    from guichet.background.testing import run_ready_jobs
+    from tests.connectors.conftest import Service, answer
+
+    from .conftest import subscribe
+
+    settings.GUICHET_HTTP_TIMEOUT = 1
+    Service.default = answer(200, content=b"o" * 4000, content_type="text/plain", headers={"X-Test-Drip": "0.01"})
+    subscribe(organisation, f"{service_server}/hooks/")
+    messaging.post_agent_message(service_request, None, "Bonjour")
+    started = time.monotonic()
+    run_ready_jobs()
+    assert time.monotonic() - started < 5  # 40 s to read it all
+    delivery = Delivery.objects.get(event_type="message.posted")
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert 0 < len(delivery.tries.get().response_body) <= 2048

@@ -128,7 +128,12 @@ def _record(connector, status, error):
 
 def _read_limited(response, started, timeout):
     chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=65536):
+    while True:
+        # read1: what has arrived, without waiting for more — iter_content blocks until its chunk is full, so a
+        # service dripping its answer byte by byte (each within the socket's time-out) would hold the worker.
+        chunk = response.raw.read1(65536, decode_content=True)
+        if not chunk:
+            break
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
             raise ConnectorError(_("Réponse trop volumineuse : %(max)s Mo au plus.") % {

@@ -206,12 +206,15 @@ def headers_for(delivery, secret, body, timestamp=None):
     }
 
 
-def _read_start(response):
+def _read_start(response, started, timeout):
+    """The first RESPONSE_KEPT bytes of the answer, read within the time-out overall (read1: what has arrived,
+    without waiting for a full chunk — a receiver dripping its answer must not hold the worker)."""
     kept = b""
-    for chunk in response.iter_content(chunk_size=1024):
-        kept += chunk
-        if len(kept) >= RESPONSE_KEPT:
+    while len(kept) < RESPONSE_KEPT and time.monotonic() - started <= timeout:
+        chunk = response.raw.read1(RESPONSE_KEPT - len(kept), decode_content=True)
+        if not chunk:
             break
+        kept += chunk
     return kept[:RESPONSE_KEPT].decode("utf-8", errors="replace")
 
 
@@ -226,7 +229,7 @@ def post(delivery):
                            headers=headers_for(delivery, delivery.subscription.secret, body),
                            timeout=timeout, allow_redirects=False, stream=True) as response:
             status_code = response.status_code
-            text = _read_start(response)
+            text = _read_start(response, started, timeout)
     except requests.Timeout:
         error = _("Pas de réponse dans le délai de %(seconds)s s.") % {"seconds": f"{timeout:g}"}
     except requests.ConnectionError as problem:

@@ -678,14 +678,25 @@ def call_webhook(request_id, path, body):
         add_event(service_request, "webhook", text=_("Échec de l'appel de %(url)s : %(error)s") % {
             "url": action["url"], "error": refused}, data={"url": action["url"], "error": refused})
         return "adresse refusée"
+    timeout = settings.GUICHET_HTTP_TIMEOUT
+    started = time.monotonic()
     try:
-        response = requests.post(action["url"], data=raw, headers=headers, timeout=settings.GUICHET_HTTP_TIMEOUT,
-                                 allow_redirects=False)
+        # Streamed: only the start of the answer is read (kept on the timeline), within the time-out overall — a
+        # huge or dripping answer neither fills the worker's memory nor holds it for ever.
+        with requests.post(action["url"], data=raw, headers=headers, timeout=timeout, allow_redirects=False,
+                           stream=True) as response:
+            kept = b""
+            while len(kept) < WEBHOOK_BODY_KEEP and time.monotonic() - started <= timeout:
+                # What has arrived, without waiting for more (iter_content would block until its chunk is full).
+                chunk = response.raw.read1(WEBHOOK_BODY_KEEP - len(kept), decode_content=True)
+                if not chunk:
+                    break
+                kept += chunk
     except requests.RequestException as error:
         add_event(service_request, "webhook", text=_("Échec de l'appel de %(url)s : %(error)s") % {
             "url": action["url"], "error": error.__class__.__name__}, data={"url": action["url"], "error": str(error)[:500]})
         raise WebhookFailed(str(error)) from error
-    text = response.content[:WEBHOOK_BODY_KEEP].decode("utf-8", errors="replace")
+    text = kept[:WEBHOOK_BODY_KEEP].decode("utf-8", errors="replace")
     add_event(service_request, "webhook", text=_("Réponse %(status)s de %(url)s.") % {
         "status": response.status_code, "url": action["url"]},
         data={"url": action["url"], "status": response.status_code, "body": text})
