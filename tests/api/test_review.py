@@ -281,6 +281,34 @@ def test_a_citizens_session_is_nothing_on_another_collectivites_host(organisatio
     assert_problem(foreign.get(f"{URL}/{made.tracking_code}"), 401)
 
 
+def test_without_requests_read_a_client_reads_no_personal_data(organisation, api, api_procedure, integration,
+                                                               citizen):
+    """requests:write alone submitted for any citizen id and read their profile back in the pre-filled answers;
+    workflow:act alone read the whole request in the answer of a button."""
+    from tests.api.requests_fixtures import api_client_for
+
+    citizen.last_name, citizen.first_name = "Secret-Nom", "Secret-Prénom"
+    citizen.save()
+    _writer, write_only = api_client_for(organisation, scopes=["requests:write"], name="Dépôt seul")
+    response = post_json(api, URL, {"procedure": api_procedure.slug, "answers": {"motif": "naissance"},
+                                    "citizen": citizen.pk}, write_only)
+    assert response.status_code == 201, response.content.decode()
+    data = body(response)
+    assert "Secret" not in response.content.decode()
+    assert data["answers"] == {} and data["summary"] == [] and data["citizen"] is None and data["contact"] is None
+    assert data["tracking_code"] and data["status"]["id"] == "recue"
+    made = ServiceRequest.objects.get(tracking_code=data["tracking_code"])
+    assert made.data["nom"] == "Secret-Nom"  # the request itself is complete
+    _actor, act_only = api_client_for(organisation, scopes=["workflow:act"], name="Boutons seuls")
+    pressed = post_json(api, f"{URL}/{made.tracking_code}/actions/instruire", {"lock_version": made.lock_version},
+                        act_only)
+    assert pressed.status_code == 200, pressed.content.decode()
+    assert "Secret" not in pressed.content.decode() and body(pressed)["status"]["id"] == "instruction"
+    # With requests:read, everything.
+    full = body(api.get(f"{URL}/{made.tracking_code}", **integration[1]))
+    assert full["answers"]["nom"] == "Secret-Nom" and full["citizen"] == citizen.pk
+
+
 def test_a_citizens_message_needs_the_csrf_token(organisation, api_procedure, integration, citizen):
     from django.test import Client
 

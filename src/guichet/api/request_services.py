@@ -40,6 +40,12 @@ def is_client(caller):
     return isinstance(caller, ApiClient)
 
 
+def reads_content(caller):
+    """Whether `caller` is answered what a request holds (answers, place, applicant): a citizen their own, a
+    client only with requests:read (not with requests:write, messages:write or workflow:act alone)."""
+    return not is_client(caller) or caller.has_scope("requests:read")
+
+
 def client_service_ids(client):
     """The ids of the services a client is limited to (cached on the client: one query), [] = every service."""
     if not hasattr(client, "_api_service_ids"):

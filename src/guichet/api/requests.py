@@ -86,6 +86,13 @@ def _summary(service_request, caller, status_events=None):
 def _detail(service_request, caller):
     body = _summary(service_request, caller)
     client = services.is_client(caller)
+    if not services.reads_content(caller):
+        # A client without requests:read (it submits or presses buttons) is not answered what the request holds:
+        # pre-filled from a citizen's profile, it would read any citizen's data by submitting for their id.
+        body.update({"information_request": "", "place": {"address": "", "latitude": None, "longitude": None,
+                                                          "district": ""},
+                     "citizen": None, "contact": None, "answers": {}, "summary": []})
+        return body
     body.update({
         "information_request": service_request.information_request,
         "place": {"address": service_request.address, "latitude": service_request.latitude,
