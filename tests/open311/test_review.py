@@ -103,3 +103,18 @@ def test_lone_surrogates_in_an_update_are_never_a_500(http, exposed, api_key):
                             content_type="application/json")
     assert response.status_code in (200, 400), response.content[:300]
     assert xml(response) is not None
+
+
+def test_the_api_key_and_contact_details_never_reach_an_error_report(organisation, exposed, api_key):
+    from django.test import RequestFactory
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from guichet.open311 import views
+
+    request = RequestFactory().post("/open311/v2/requests.json", {"api_key": api_key, **report()},
+                                    HTTP_HOST="saint-aubin.localhost")
+    request.organisation = organisation
+    assert views.requests(request, fmt="json").status_code == 200
+    shown = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert shown["api_key"] != api_key and shown["email"] != "alex.dupont@example.org"
+    assert shown["service_code"] == "nid-de-poule"

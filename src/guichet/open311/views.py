@@ -7,12 +7,13 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 
 from . import rendering, services
 from .services import Open311Error, Params
 
-ROOTS = {"services": "services", "service_definition": "service_definition", "requests": "service_requests",
-         "discovery": "discovery", "updates": "service_request_updates"}
+# Never in an error report (Django's 500 e-mail/log shows the POST): the key and the reporter's contact details.
+SENSITIVE = ("api_key", "email", "phone", "first_name", "last_name", "account_id", "device_id")
 
 
 def _params(request):
@@ -36,6 +37,7 @@ def endpoint(root, methods=("GET",)):
 
     def decorate(view):
         @csrf_exempt
+        @sensitive_post_parameters(*SENSITIVE)
         def wrapped(request, *args, fmt, **kwargs):
             if fmt not in rendering.FORMATS:
                 return rendering.errors("json", 404, [_("Format « %(fmt)s » inconnu : utilisez .json ou .xml.")
