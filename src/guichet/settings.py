@@ -258,6 +258,9 @@ GUICHET_OCR_TOTAL_TIMEOUT = float(os.environ.get("GUICHET_OCR_TOTAL_TIMEOUT", "6
 GUICHET_WEBHOOK_RETRY_SECONDS = [int(value) for value in env_list("GUICHET_WEBHOOK_RETRY_SECONDS",
                                                                   "60,300,1800,7200,43200")]
 GUICHET_WEBHOOK_KEEP_DAYS = int(os.environ.get("GUICHET_WEBHOOK_KEEP_DAYS", "90"))
+# Outgoing calls (webhooks, connectors) never reach link-local/metadata addresses; private ones (a town's own
+# servers) unless this is off — a platform shared by several collectivités should turn it off.
+GUICHET_OUTGOING_PRIVATE_ADDRESSES = env_bool("GUICHET_OUTGOING_PRIVATE_ADDRESSES", True)
 
 LOGGING = {
     "version": 1,
