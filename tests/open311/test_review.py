@@ -38,6 +38,8 @@ def test_wrong_method_is_the_specifications_error_in_the_format_asked(http, expo
 def test_head_and_options(http, exposed):
     head = http.head("/open311/v2/services.xml")
     assert head.status_code == 200 and head["Content-Type"].startswith("text/xml") and head.content == b""
+    missing = http.head("/open311/v2/services/inconnu.json")
+    assert missing.status_code == 404 and missing.content == b""
     options = http.options("/open311/v2/servicerequestupdates.json")
     assert options.status_code == 204 and options["Allow"] == "GET, POST, HEAD, OPTIONS"
 

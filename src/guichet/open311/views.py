@@ -39,6 +39,12 @@ def endpoint(root, methods=("GET",)):
         @csrf_exempt
         @sensitive_post_parameters(*SENSITIVE)
         def wrapped(request, *args, fmt, **kwargs):
+            response = answer(request, *args, fmt=fmt, **kwargs)
+            if request.method == "HEAD":  # the headers of GET (errors included), no body
+                response.content = b""
+            return response
+
+        def answer(request, *args, fmt, **kwargs):
             if fmt not in rendering.FORMATS:
                 return rendering.errors("json", 404, [_("Format « %(fmt)s » inconnu : utilisez .json ou .xml.")
                                                       % {"fmt": fmt[:20]}])
@@ -62,10 +68,7 @@ def endpoint(root, methods=("GET",)):
             except (RequestDataTooBig, TooManyFieldsSent, SuspiciousOperation, BadRequest):
                 return rendering.errors(fmt, 400, [_("Requête trop grande ou mal formée.")])
             # 200 also for a created request: the specification names no other code, and clients check for it.
-            response = rendering.respond(fmt, root, data)
-            if request.method == "HEAD":  # the headers of GET, no body
-                response.content = b""
-            return response
+            return rendering.respond(fmt, root, data)
 
         wrapped.__name__ = view.__name__
         wrapped.__doc__ = view.__doc__
