@@ -120,3 +120,11 @@ def test_the_api_key_and_contact_details_never_reach_an_error_report(organisatio
     shown = SafeExceptionReporterFilter().get_post_parameters(request)
     assert shown["api_key"] != api_key and shown["email"] != "alex.dupont@example.org"
     assert shown["service_code"] == "nid-de-poule"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+                                  b'{"lat": 1' + b"0" * 5000 + b"}"])
+def test_deeply_nested_or_huge_json_is_a_400(http, exposed, fmt, body):
+    response = http.generic("POST", f"/open311/v2/requests.{fmt}", body, content_type="application/json")
+    assert response.status_code == 400

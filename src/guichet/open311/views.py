@@ -24,7 +24,7 @@ def _params(request):
     if content_type == "application/json":
         try:
             data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" nested 100 000 deep
             raise Open311Error(400, _("Le corps de la requête n'est pas du JSON valide.")) from None
         return Params.from_json(data).merged(query)
     return Params.from_querydict(request.POST).merged(query)
