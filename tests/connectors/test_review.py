@@ -120,3 +120,22 @@ def test_a_compressed_answer_is_decoded(connector):
     Service.default = answer(200, content=gzip.compress(json.dumps({"numero": "A-1"}).encode()),
                              headers={"Content-Encoding": "gzip"})
     assert call(connector, "GET").json == {"numero": "A-1"}
+
+
+def test_a_json_answer_nested_too_deep_is_invalid_json(connector):
+    Service.default = answer(200, content=b"[" * 100_000)
+    with pytest.raises(ConnectorError) as raised:
+        call(connector, "GET", expect_json=True)
+    assert "pas du JSON valide" in raised.value.message
+    ok, summary, _error = try_connection(connector)
+    assert not ok and "pas du JSON valide" in summary
+
+
+def test_the_editor_refuses_a_mapping_nested_too_deep(organisation, admin_client_org):
+    from tests.workflows.conftest import make_workflow
+
+    workflow = make_workflow(organisation)
+    url = f"/agents/admin/circuits/{workflow.pk}/statuts/recue/boutons/accepter/actions/nouvelle/"
+    response = admin_client_org.post(url, {"action-type": "webhook", "action-connector": "etat-civil",
+                                           "action-method": "POST", "action-mapping": "[" * 9000})
+    assert response.status_code == 200 and "pas du JSON valide" in response.content.decode()

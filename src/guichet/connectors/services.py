@@ -214,7 +214,7 @@ def call(connector, method, path="", *, json=None, params=None, body=None, expec
         if (is_json or expect_json) and content.strip():
             try:
                 payload = jsonlib.loads(content.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError) as error:
+            except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: "[[[[…" deep
                 raise ConnectorError(_("La réponse du service n'est pas du JSON valide."), status=status,
                                      body=text[:2048]) from error
         elif expect_json:

@@ -216,7 +216,7 @@ class ActionForm(forms.Form):
                 if mapping:
                     try:
                         action["mapping"] = json.loads(mapping)
-                    except ValueError:
+                    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
                         self.add_error("mapping", _("La correspondance n'est pas du JSON valide : écrivez par exemple "
                                                     "{\"numero_dossier\": \"dossier.numero\"}."))
                         return data
