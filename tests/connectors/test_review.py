@@ -139,3 +139,14 @@ def test_the_editor_refuses_a_mapping_nested_too_deep(organisation, admin_client
     response = admin_client_org.post(url, {"action-type": "webhook", "action-connector": "etat-civil",
                                            "action-method": "POST", "action-mapping": "[" * 9000})
     assert response.status_code == 200 and "pas du JSON valide" in response.content.decode()
+
+
+def test_a_mapped_value_nested_too_deep_is_left_out():
+    from guichet.connectors.services import apply_mapping
+
+    deep = {"v": "fond"}
+    for _level in range(21):
+        deep = {"v": [deep["v"]]}
+    mapped = apply_mapping({"numero": "dossier.numero", "profond": "v"}, {"dossier": {"numero": "A-1"}, **deep})
+    assert dict(mapped) == {"numero": "A-1"} and mapped.missing == ["profond"]
+    assert dict(apply_mapping({"liste": "v"}, {"v": [[1, 2], {"a": [3]}]})) == {"liste": [[1, 2], {"a": [3]}]}

@@ -34,6 +34,7 @@ USER_AGENT = "Guichet-connecteur/1"
 MAPPING_MAX_ENTRIES = 30
 MAPPING_SOURCE_MAX = 200
 MAPPED_VALUE_MAX = 10_000  # characters of a stored value, as JSON
+MAPPED_DEPTH_MAX = 20  # lists/objects nested in a stored value (deeper breaks the JSON of the next calls)
 # Failures worth another try later: the service is down, slow or overloaded (not a refusal of what we sent).
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Control characters and lone surrogates (from a JSON "\ud800"): PostgreSQL's JSON refuses the latter (a 500).
@@ -283,15 +284,25 @@ class Mapped(dict):
         self.missing = missing
 
 
+def _depth(value, limit=MAPPED_DEPTH_MAX + 1):
+    """How deep lists and objects nest in `value` (counting stops past `limit`)."""
+    if limit <= 0 or not isinstance(value, (list, dict)):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(item, limit - 1) for item in items), default=0)
+
+
 def apply_mapping(mapping, payload):
     """Pick the mapped values out of the JSON `payload`: Mapped({target: value}, missing=[target…]).
 
-    A source absent from the payload (or whose value is above 10 000 characters as JSON) is left out and
+    A source absent from the payload (or whose value is above 10 000 characters as JSON, or nested more than 20
+    deep) is left out and
     listed in `missing`, so that the caller never overwrites a value with nothing."""
     values, missing = {}, []
     for target, source in mapping.items():
         value = lookup(payload, source)
-        if value is _MISSING or len(jsonlib.dumps(value, ensure_ascii=False)) > MAPPED_VALUE_MAX:
+        if (value is _MISSING or _depth(value) > MAPPED_DEPTH_MAX
+                or len(jsonlib.dumps(value, ensure_ascii=False)) > MAPPED_VALUE_MAX):
             missing.append(target)
         else:
             values[target] = value
