@@ -150,3 +150,37 @@ def test_a_mapped_value_nested_too_deep_is_left_out():
     mapped = apply_mapping({"numero": "dossier.numero", "profond": "v"}, {"dossier": {"numero": "A-1"}, **deep})
     assert dict(mapped) == {"numero": "A-1"} and mapped.missing == ["profond"]
     assert dict(apply_mapping({"liste": "v"}, {"v": [[1, 2], {"a": [3]}]})) == {"liste": [[1, 2], {"a": [3]}]}
+
+
+def test_a_value_postgresql_cannot_store_is_left_out_end_to_end(organisation, service, service_server):
+    """The service answers "\\u0000" and a lone surrogate: stored, the request's save failed (PostgreSQL) and the
+    job crashed on every try; now those variables are listed missing and the rest is stored."""
+    from guichet.background.testing import run_ready_jobs
+    from guichet.service_requests import services as request_services
+    from guichet.workflows import engine
+    from tests.conftest import make_agent, make_citizen
+    from tests.service_requests.conftest import make_procedure
+
+    from .conftest import make_connector
+    from .test_workflow import ACTION, webhook_events, workflow_with
+
+    make_connector(organisation, f"{service_server}/api")
+    Service.default = answer(200, content=b'{"dossier": {"numero": "EC-\\u0000", "motif": "x", "references": '
+                                          b'["R-\\ud800"]}, "ok": "oui"}')
+    citizen = make_citizen(organisation, email="lea.martin@example.org")
+    procedure = make_procedure(organisation, service, workflow=workflow_with(
+        {**ACTION, "mapping": {"numero_dossier": "dossier.numero", "guichet_ref": "/dossier/references/0",
+                               "retour": "ok"}}))
+    draft = request_services.create_draft(procedure.current_version, citizen=citizen, entered_by=None,
+                                          channel="web", actor=citizen,
+                                          data={"nom": "Martin", "prenom": "Léa", "motif": "naissance"})
+    request_services.submit(draft, citizen)
+    agent = make_agent(organisation, email="instructeur@example.org", services=[service])
+    run_ready_jobs()
+    draft.refresh_from_db()
+    engine.press(draft, "transmettre", agent)
+    run_ready_jobs()
+    draft.refresh_from_db()
+    assert draft.data["retour"] == "oui" and "numero_dossier" not in draft.data and "guichet_ref" not in draft.data
+    event = webhook_events(draft)[-1]
+    assert event.data["missing"] == ["guichet_ref", "numero_dossier"]

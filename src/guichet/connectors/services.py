@@ -292,16 +292,29 @@ def _depth(value, limit=MAPPED_DEPTH_MAX + 1):
     return 1 + max((_depth(item, limit - 1) for item in items), default=0)
 
 
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL's JSON holds neither "\u0000" nor lone surrogates
+
+
+def _storable(value):
+    if isinstance(value, str):
+        return not UNSTORABLE.search(value)
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
 def apply_mapping(mapping, payload):
     """Pick the mapped values out of the JSON `payload`: Mapped({target: value}, missing=[target…]).
 
-    A source absent from the payload (or whose value is above 10 000 characters as JSON, or nested more than 20
-    deep) is left out and
+    A source absent from the payload (or whose value is above 10 000 characters as JSON, nested more than 20
+    deep, or holding "\u0000" or a lone surrogate, which PostgreSQL cannot store) is left out and
     listed in `missing`, so that the caller never overwrites a value with nothing."""
     values, missing = {}, []
     for target, source in mapping.items():
         value = lookup(payload, source)
-        if (value is _MISSING or _depth(value) > MAPPED_DEPTH_MAX
+        if (value is _MISSING or _depth(value) > MAPPED_DEPTH_MAX or not _storable(value)
                 or len(jsonlib.dumps(value, ensure_ascii=False)) > MAPPED_VALUE_MAX):
             missing.append(target)
         else:
