@@ -184,3 +184,17 @@ def test_a_value_postgresql_cannot_store_is_left_out_end_to_end(organisation, se
     assert draft.data["retour"] == "oui" and "numero_dossier" not in draft.data and "guichet_ref" not in draft.data
     event = webhook_events(draft)[-1]
     assert event.data["missing"] == ["guichet_ref", "numero_dossier"]
+
+
+def test_nul_characters_in_answers_are_kept_as_replacement_characters(connector, url_webhook_request):
+    from guichet.service_requests.models import RequestEvent
+    from guichet.workflows.actions import call_webhook
+
+    Service.default = answer(500, content=b"erreur\x00interne", content_type="text/plain")
+    with pytest.raises(ConnectorError) as raised:
+        call(connector, "GET")
+    assert raised.value.body == "erreur\ufffdinterne"
+    Service.default = answer(200, content=b"ok\x00", content_type="text/plain")
+    assert call_webhook.call(url_webhook_request.pk, ["statuses", 0, "on_enter", 0], "{}") == 200
+    event = RequestEvent.objects.filter(request=url_webhook_request, kind="webhook").last()
+    assert event.data["body"] == "ok\ufffd"

@@ -97,3 +97,18 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_time_out(settings, organis
     delivery = Delivery.objects.get(event_type="message.posted")
     assert delivery.status == Delivery.Status.DELIVERED
     assert 0 < len(delivery.tries.get().response_body) <= 2048
+
+
+def test_a_receiver_answering_nul_characters_is_logged(organisation, service_request, service_server):
+    from guichet.background.testing import run_ready_jobs
+    from tests.connectors.conftest import Service, answer
+
+    from .conftest import subscribe
+
+    Service.default = answer(200, content=b"re\x00cu", content_type="text/plain")
+    subscribe(organisation, f"{service_server}/hooks/")
+    messaging.post_agent_message(service_request, None, "Bonjour")
+    run_ready_jobs()
+    delivery = Delivery.objects.get(event_type="message.posted")
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert delivery.tries.get().response_body == "re\ufffdcu"

@@ -202,7 +202,8 @@ def call(connector, method, path="", *, json=None, params=None, body=None, expec
         finally:
             response.close()
         duration = time.monotonic() - started
-        text = content.decode(_charset(response), errors="replace")
+        # NUL becomes U+FFFD: the text is kept in PostgreSQL (timeline, connector), which refuses NUL characters.
+        text = content.decode(_charset(response), errors="replace").replace("\x00", "\ufffd")
         status = response.status_code
         if 300 <= status < 400:
             raise ConnectorError(_("Le service renvoie vers une autre adresse (code %(status)s) : les redirections "

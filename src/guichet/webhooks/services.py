@@ -215,7 +215,8 @@ def _read_start(response, started, timeout):
         if not chunk:
             break
         kept += chunk
-    return kept[:RESPONSE_KEPT].decode("utf-8", errors="replace")
+    # NUL becomes U+FFFD: PostgreSQL's text refuses it (the try's log would not be written).
+    return kept[:RESPONSE_KEPT].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def post(delivery):

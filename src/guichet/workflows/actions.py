@@ -696,7 +696,7 @@ def call_webhook(request_id, path, body):
         add_event(service_request, "webhook", text=_("Échec de l'appel de %(url)s : %(error)s") % {
             "url": action["url"], "error": error.__class__.__name__}, data={"url": action["url"], "error": str(error)[:500]})
         raise WebhookFailed(str(error)) from error
-    text = kept[:WEBHOOK_BODY_KEEP].decode("utf-8", errors="replace")
+    text = kept[:WEBHOOK_BODY_KEEP].decode("utf-8", errors="replace").replace("\x00", "\ufffd")  # PostgreSQL: no NUL
     add_event(service_request, "webhook", text=_("Réponse %(status)s de %(url)s.") % {
         "status": response.status_code, "url": action["url"]},
         data={"url": action["url"], "status": response.status_code, "body": text})
