@@ -179,7 +179,7 @@ def test_required_name_field_fed_by_last_name(http, exposed, api_key):
 def test_get_requests_like_the_specification(http, exposed, api_key, django_assert_max_num_queries):
     for _index in range(3):
         created(http, api_key)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = http.get("/open311/v2/requests.json")
     assert response.status_code == 200
     items = response.json()
@@ -209,7 +209,7 @@ def test_get_requests_like_the_specification(http, exposed, api_key, django_asse
 def test_query_count_does_not_grow_with_requests(http, exposed, api_key, django_assert_max_num_queries):
     for _index in range(8):
         created(http, api_key)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert len(http.get("/open311/v2/requests.xml").content) > 0
 
 

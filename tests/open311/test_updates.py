@@ -31,7 +31,7 @@ def test_get_updates(http, exposed, api_key, agent, django_assert_max_num_querie
     for _index in range(3):  # more requests, more events: the same number of queries
         other = created(http, api_key)
         post_agent_message(other, agent, "Vu.")
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = http.get("/open311/v2/servicerequestupdates.json", {"api_key": api_key})
     assert response.status_code == 200, response.content
     updates = [u for u in response.json() if u["service_request_id"] == request.tracking_code]
