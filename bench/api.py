@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import back_office  # noqa: E402
 from bench.back_office import (  # noqa: E402
-    database_name, generation_info, has_rows, prepare_database, raw_connection, setup_django,
+    database_name, generation_info, has_rows, prepare_database, raw_connection, setup_django, timed_runs,
 )
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/guichet_bench_api"
@@ -121,34 +121,11 @@ class Call:
         return response
 
     def measure(self, runs, warmup):
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         for _ in range(warmup):
             response = self.get()
         self.size = len(response.content)
         self.items = count_items(response)
-        sql_time = [0.0]
-
-        def timer(execute, sql, params, many, context):
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                sql_time[0] += time.perf_counter() - started
-
-        self.times, self.sql, self.cpu = [], [], []
-        with connection.execute_wrapper(timer):
-            for _ in range(runs):
-                sql_time[0] = 0.0
-                started, cpu = time.perf_counter(), time.process_time()
-                self.get()
-                self.times.append((time.perf_counter() - started) * 1000)
-                self.cpu.append((time.process_time() - cpu) * 1000)
-                self.sql.append(sql_time[0] * 1000)
-        with CaptureQueriesContext(connection) as captured:
-            self.get()
-        self.queries = captured.captured_queries
+        self.times, self.cpu, self.sql, self.queries = timed_runs(self.get, runs)
         self.plans = explained(self.queries)
         self.seq_scans = sorted({table for _ms, _sql, plan in self.plans for line in plan for table in BIG_TABLES
                                  if f"Seq Scan on {table}" in line})

@@ -986,6 +986,34 @@ def client_for(organisation, user):
     return client
 
 
+def timed_runs(get, runs):
+    """Call `get()` `runs` times → (wall-clock ms, CPU ms, SQL ms) of each run, and the queries of one more call."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sql_time = [0.0]
+
+    def timer(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_time[0] += time.perf_counter() - started
+
+    times, cpu_times, sql_times = [], [], []
+    with connection.execute_wrapper(timer):
+        for _ in range(runs):
+            sql_time[0] = 0.0
+            started, cpu = time.perf_counter(), time.process_time()
+            get()
+            times.append((time.perf_counter() - started) * 1000)
+            cpu_times.append((time.process_time() - cpu) * 1000)
+            sql_times.append(sql_time[0] * 1000)
+    with CaptureQueriesContext(connection) as captured:
+        get()
+    return times, cpu_times, sql_times, captured.captured_queries
+
+
 class Page:
     def __init__(self, title, client, url, main_table, expect=None):
         self.title, self.client, self.url, self.main_table, self.expect = title, client, url, main_table, expect
@@ -999,32 +1027,9 @@ class Page:
         return response
 
     def measure(self, runs, warmup):
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         for _ in range(warmup):
-            response = self.get()
-        sql_time = [0.0]
-
-        def timer(execute, sql, params, many, context):
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                sql_time[0] += time.perf_counter() - started
-
-        self.times, self.cpu, self.sql = [], [], []
-        with connection.execute_wrapper(timer):
-            for _ in range(runs):
-                sql_time[0] = 0.0
-                started, cpu = time.perf_counter(), time.process_time()
-                self.get()
-                self.times.append((time.perf_counter() - started) * 1000)
-                self.cpu.append((time.process_time() - cpu) * 1000)
-                self.sql.append(sql_time[0] * 1000)
-        with CaptureQueriesContext(connection) as captured:
             self.get()
-        self.queries = captured.captured_queries
+        self.times, self.cpu, self.sql, self.queries = timed_runs(self.get, runs)
         return self
 
     @property
