@@ -239,7 +239,7 @@ def test_list_query_count_is_constant(api, api_procedure, integration, django_as
     few = count()
     for _index in range(6):
         made_for(api_procedure, integration[0])
-    assert count() == few <= 3
+    assert count() == few <= 5  # the page, then its versions and procedures (one query each)
     with django_assert_max_num_queries(10):
         assert len(body(api.get(URL, {"limit": 100}, **integration[1]))["items"]) == 7
 

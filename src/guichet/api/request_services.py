@@ -211,7 +211,10 @@ def page_of_requests(organisation, caller, filters, *, order="-submitted_at", cu
         else:
             queryset = queryset.filter(Q(**{f"{column}__gt": moment}) | Q(**{column: moment, "pk__gt": pk}))
     ordering = [f"-{column}", "-pk"] if descending else [column, "pk"]
-    queryset = queryset.select_related("version", "procedure", "service").order_by(*ordering)
+    # The answers are not listed, and each version's form and workflow is fetched once per page rather than copied
+    # into each row (bench/api.py).
+    queryset = (queryset.defer("data").select_related("service").prefetch_related("version", "procedure")
+                .order_by(*ordering))
     if not is_client(caller):
         # A citizen is shown the last status visible to them: their status changes, one query for the page.
         from django.db.models import Prefetch
