@@ -167,3 +167,20 @@ def test_merged_request_emits_request_closed(organisation, subscription, version
     duplicates.merge(main, other, agent)
     closed = [payload for payload in payloads("request.closed")]
     assert closed and closed[0]["closure"] == "merged" and closed[0]["merged_into"] == main.tracking_code
+
+
+def test_events_caused_by_an_api_client_name_it(organisation, subscription, draft):
+    """A submission through the REST API: its events name the client, so that the software that submitted can
+    recognise the echo of its own call; events of the web carry no such field."""
+    from guichet.api.submission import submit_answers
+    from tests.api.conftest import make_api_client
+
+    submit(draft, draft.citizen)
+    assert all("api_client" not in payload for payload in payloads())
+    client, _secret = make_api_client(organisation, name="Logiciel de la voirie")
+    Delivery.objects.all().delete()
+    submit_answers(draft.version, dict(draft.data), channel="phone", contact_name="Camille Martin",
+                   contact_email="camille.martin@example.org", api_client=client)
+    sent = payloads()
+    assert {payload["event"] for payload in sent} == {"request.created", "request.status_changed"}
+    assert all(payload["api_client"] == {"id": client.pk, "name": "Logiciel de la voirie"} for payload in sent)

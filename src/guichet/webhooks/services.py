@@ -165,7 +165,11 @@ def emit(event):
         if not targets:
             continue
         event_id = uuid.uuid4()
-        body = encode(build_payload(event_type, event_id, event.at, request, extra))
+        payload = build_payload(event_type, event_id, event.at, request, extra)
+        if isinstance(event.data, dict) and event.data.get("api_client"):
+            # Caused by an API client (guichet.api writes it on the event): a receiver can ignore its own echo.
+            payload["api_client"] = {"id": event.data["api_client"], "name": event.data.get("api_client_name", "")}
+        body = encode(payload)
         # One INSERT for the deliveries of every subscription; then one job each (tries are independent).
         created = Delivery.objects.bulk_create([
             Delivery(organisation_id=request.organisation_id, subscription=subscription, event_id=event_id,
