@@ -151,6 +151,9 @@ def test_a_scanned_letter_becomes_a_searchable_request(live_server, page, organi
     page.goto(site_url(live_server, organisation, "/agents/recherche/?q=matelas"))
     assert page.get_by_role("link", name=code).is_visible()
     page.get_by_role("link", name=code).click()
+    # The request's page fully loaded (the click only waits for the navigation to start rendering).
+    page.wait_for_load_state("load")
+    page.locator("main").get_by_text("courrier-dupont.png").first.wait_for()
     text = page.locator("main").inner_text()
     assert "Courrier" in text and "courrier-dupont.png" in text
 
