@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import back_office  # noqa: E402
 from bench.back_office import (  # noqa: E402
-    database_name, generation_info, has_rows, prepare_database, raw_connection, setup_django, timed_runs,
+    database_name, explained, generation_info, has_rows, prepare_database, raw_connection, setup_django,
+    timed_runs,
 )
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/guichet_bench_api"
@@ -160,24 +161,6 @@ def count_items(response):
     if isinstance(body, dict) and "paths" in body:
         return len(body["paths"])  # the OpenAPI document: its paths
     return 1
-
-
-def explained(queries):
-    """[(execution ms, sql, plan lines)] of the SELECT queries, slowest first (EXPLAIN (ANALYZE, BUFFERS))."""
-    from django.db import connection
-
-    results = []
-    with connection.cursor() as cursor:
-        for query in queries:
-            sql = query["sql"]
-            if not sql.lstrip().upper().startswith("SELECT"):
-                continue
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-            plan = [row[0] for row in cursor.fetchall()]
-            executed = next((float(line.split(":")[1].split()[0]) for line in plan
-                             if line.startswith("Execution Time")), 0.0)
-            results.append((executed, sql, plan))
-    return sorted(results, key=lambda item: -item[0])
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1014,6 +1014,24 @@ def timed_runs(get, runs):
     return times, cpu_times, sql_times, captured.captured_queries
 
 
+def explained(queries):
+    """[(execution ms, sql, plan lines)] of the SELECT queries, slowest first (EXPLAIN (ANALYZE, BUFFERS))."""
+    from django.db import connection
+
+    results = []
+    with connection.cursor() as cursor:
+        for query in queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+            executed = next((float(line.split(":")[1].split()[0]) for line in plan
+                             if line.startswith("Execution Time")), 0.0)
+            results.append((executed, sql, plan))
+    return sorted(results, key=lambda item: -item[0])
+
+
 class Page:
     def __init__(self, title, client, url, main_table, expect=None):
         self.title, self.client, self.url, self.main_table, self.expect = title, client, url, main_table, expect
@@ -1043,20 +1061,7 @@ class Page:
 
     def explained(self):
         """[(execution ms, sql, plan lines)] of the page's SELECT queries, slowest first (EXPLAIN ANALYZE)."""
-        from django.db import connection
-
-        results = []
-        with connection.cursor() as cursor:
-            for query in self.queries:
-                sql = query["sql"]
-                if not sql.lstrip().upper().startswith("SELECT"):
-                    continue
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                plan = [row[0] for row in cursor.fetchall()]
-                executed = next((float(line.split(":")[1].split()[0]) for line in plan
-                                 if line.startswith("Execution Time")), 0.0)
-                results.append((executed, sql, plan))
-        return sorted(results, key=lambda item: -item[0])
+        return explained(self.queries)
 
     def report(self, explain=True):
         print(f"\n## {self.title}\nGET {self.url}")
